@@ -1,0 +1,36 @@
+# The two commands a newcomer needs:  `make run`  and  `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install install-dev system-deps lint bench train clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Serving only: no torch.
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+# Everything the test suite needs: serving, training extra (torch 2.13.0 CPU), dev tools, system packages.
+install-dev: $(BIN)/python system-deps
+	$(BIN)/pip install --quiet -e '.[train,dev]'
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+run: install
+	$(BIN)/melanoscan serve --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench scripts
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache test-artifacts

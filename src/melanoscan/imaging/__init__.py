@@ -1,0 +1,1 @@
+"""Image intake: safe decoding of untrusted uploads and the model's preprocessing."""

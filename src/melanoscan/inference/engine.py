@@ -1,0 +1,71 @@
+"""The classifier: one ONNX Runtime session per process, batched, CPU, torch-free."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image
+
+from melanoscan.imaging.preprocess import preprocess_batch
+from melanoscan.inference.spec import ModelSpec, spec_path_for
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of logits / temperature, numerically stable."""
+    scaled = np.asarray(logits, dtype=np.float64) / temperature
+    scaled -= scaled.max(axis=-1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def default_threads() -> int:
+    """Intra-op threads: MELANOSCAN_ORT_THREADS, else every core this process may use."""
+    configured = os.environ.get("MELANOSCAN_ORT_THREADS")
+    if configured:
+        return max(1, int(configured))
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+class Classifier:
+    """Loads a model file and its metadata once; turns RGB images into class probabilities."""
+
+    def __init__(self, model_path: str | Path, *, threads: int | None = None) -> None:
+        self.model_path = Path(model_path)
+        self.spec = ModelSpec.load(spec_path_for(self.model_path))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or default_threads()
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.input_name = self.session.get_inputs()[0].name
+        # One inference at a time per process: ORT already uses every core for one batch, and
+        # interleaving requests would only make each of them slower.
+        self._lock = threading.Lock()
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.spec.classes
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """(N, 3, S, S) float32 -> (N, C) raw logits."""
+        with self._lock:
+            (out,) = self.session.run(None, {self.input_name: batch.astype(np.float32, copy=False)})
+        return out
+
+    def predict_proba(self, images: Sequence[Image.Image], batch_size: int = 32) -> np.ndarray:
+        """RGB images -> (N, C) calibrated probabilities (temperature from the metadata)."""
+        chunks = [
+            self.logits(preprocess_batch(images[i : i + batch_size], self.spec))
+            for i in range(0, len(images), batch_size)
+        ]
+        if not chunks:
+            return np.zeros((0, len(self.classes)))
+        return softmax(np.concatenate(chunks), self.spec.temperature)

@@ -1,0 +1,69 @@
+"""The model's metadata file: the one source of truth for preprocessing and class order.
+
+Training writes it next to the ONNX file on export; evaluation, the CLI and the server all read it,
+so that a model and the way images are prepared for it can never drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+CLASSES: tuple[str, ...] = ("melanoma", "nevus", "seborrheic_keratosis")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to feed a model and read its output."""
+
+    name: str
+    version: str
+    classes: tuple[str, ...] = CLASSES
+    input_size: int = 224
+    # The image's shorter side is resized to this, then the centre input_size square is cropped.
+    resize_size: int = 256
+    interpolation: str = "bicubic"
+    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    std: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    # Logits are divided by this before the softmax (temperature scaling, fitted on validation).
+    temperature: float = 1.0
+    backbone: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.resize_size < self.input_size:
+            raise ValueError("resize_size must be >= input_size")
+        if self.temperature <= 0:
+            raise ValueError("temperature must be > 0")
+        if self.interpolation not in ("bicubic", "bilinear"):
+            raise ValueError(f"unknown interpolation {self.interpolation!r}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        for key in ("classes", "mean", "std"):
+            if key in kwargs:
+                kwargs[key] = tuple(kwargs[key])
+        extra = {k: v for k, v in data.items() if k not in known}
+        return cls(**kwargs, extra=extra)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ModelSpec:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data.update(extra)
+        return data
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def spec_path_for(model_path: str | Path) -> Path:
+    """The metadata file that belongs to a model file: same name, `.json`."""
+    return Path(model_path).with_suffix(".json")

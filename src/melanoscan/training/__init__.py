@@ -1,0 +1,4 @@
+"""Training pipeline (install extra `train`): data, augmentation, training, calibration, export, evaluation.
+
+Only this package imports torch; serving never does.
+"""

@@ -1,0 +1,92 @@
+"""Evaluation metrics, as the ISIC 2017 challenge scored Part 3, plus calibration and the 0.5 rule.
+
+AUCs come from scikit-learn; ECE and the retake figures are ours and are tested against
+hand-checked inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, roc_auc_score
+
+from melanoscan.inference.decision import DEFAULT_THRESHOLD
+
+MELANOMA, NEVUS, SK = 0, 1, 2
+
+
+def one_vs_rest_auc(labels: np.ndarray, probs: np.ndarray, cls: int) -> float:
+    positives = labels == cls
+    if positives.all() or not positives.any():
+        return float("nan")
+    return float(roc_auc_score(positives, probs[:, cls]))
+
+
+def expected_calibration_error(labels: np.ndarray, probs: np.ndarray, bins: int = 15) -> float:
+    """Top-label ECE with equal-width confidence bins (Guo et al., 2017)."""
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def reliability_curve(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """Per confidence bin: mean confidence, accuracy and count (for the reliability diagram)."""
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    rows = []
+    for low, high in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            rows.append(
+                {
+                    "low": float(low),
+                    "high": float(high),
+                    "confidence": float(confidence[in_bin].mean()),
+                    "accuracy": float(correct[in_bin].mean()),
+                    "count": int(in_bin.sum()),
+                }
+            )
+    return rows
+
+
+def summarize(
+    labels: np.ndarray,
+    probs: np.ndarray,
+    classes: Sequence[str],
+    threshold: float = DEFAULT_THRESHOLD,
+) -> dict[str, Any]:
+    """Every figure the model card reports, for one labelled set."""
+    labels = np.asarray(labels)
+    probs = np.asarray(probs, dtype=np.float64)
+    predicted = probs.argmax(axis=1)
+    mel_auc = one_vs_rest_auc(labels, probs, MELANOMA)
+    sk_auc = one_vs_rest_auc(labels, probs, SK)
+    is_mel, said_mel = labels == MELANOMA, predicted == MELANOMA
+    reported = probs.max(axis=1) >= threshold
+    return {
+        "n": int(len(labels)),
+        "class_counts": {name: int((labels == i).sum()) for i, name in enumerate(classes)},
+        "melanoma_auc": mel_auc,
+        "seborrheic_keratosis_auc": sk_auc,
+        "nevus_auc": one_vs_rest_auc(labels, probs, NEVUS),
+        "mean_auc_mel_sk": float((mel_auc + sk_auc) / 2),
+        "accuracy": float(accuracy_score(labels, predicted)),
+        "balanced_accuracy": float(balanced_accuracy_score(labels, predicted)),
+        # Operating point: the class with the highest probability (argmax), as the service reports it.
+        "melanoma_sensitivity": float(said_mel[is_mel].mean()) if is_mel.any() else float("nan"),
+        "melanoma_specificity": float((~said_mel)[~is_mel].mean()) if (~is_mel).any() else float("nan"),
+        "threshold": threshold,
+        "retake_fraction": float(1 - reported.mean()),
+        "accuracy_when_reported": float((predicted == labels)[reported].mean()) if reported.any() else float("nan"),
+        "ece": expected_calibration_error(labels, probs),
+        "confusion_matrix": confusion_matrix(labels, predicted, labels=list(range(len(classes)))).tolist(),
+    }
