@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -25,12 +26,30 @@ except ImportError:  # pragma: no cover - pillow-heif is a hard dependency, but 
     _HEIF = ()
 
 # Only raster formats that phones and browsers produce. Anything else (EPS via Ghostscript, PDF,
-# ICO, PSD, ...) is refused before a decoder runs.
-ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF", *_HEIF)
+# ICO, PSD, ...) is refused before a decoder runs. MPO (multi-picture JPEG from some phones) is not
+# an opener of its own: Pillow's JPEG opener returns it, so it is accepted through "JPEG".
+ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", *_HEIF)
+_JPEG_FAMILY = ("JPEG", "MPO")
+# EXIF Orientation values that swap width and height.
+_TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)
+# The openers handed to Image.open. MPO (multi-picture JPEG, what many phones write) has no opener of
+# its own: Pillow's JPEG opener returns an MPO image when it sees one, and naming "MPO" in `formats`
+# makes Image.open raise KeyError('MPO') for every non-JPEG upload (found by bench/fuzz.py).
+_OPENERS: tuple[str, ...] = tuple(f for f in ALLOWED_FORMATS if f != "MPO")
 DEFAULT_MAX_PIXELS = 50_000_000  # a 48-MP phone photo fits; a 20000x20000 bomb does not
 MIN_SIDE = 32
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """A decoded upload: the upright RGB image plus what the file said about itself."""
+
+    image: Image.Image
+    format: str
+    # Size of the uploaded picture as shown upright (EXIF applied), before any draft downscaling.
+    original_size: tuple[int, int]
 
 
 def decode_image(
@@ -44,16 +63,32 @@ def decode_image(
     draft_size: if given, a JPEG is decoded at the smallest power-of-two scale whose shorter side
     is still >= draft_size (libjpeg DCT scaling), which makes a 12-MP photo several times cheaper.
     """
+    return decode_upload(data, max_pixels=max_pixels, draft_size=draft_size).image
+
+
+def decode_upload(
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    draft_size: int | None = None,
+) -> DecodedImage:
+    """Like decode_image, but also returns the file's format and its upright size before downscaling."""
     if not data:
         raise ImageRejected("empty_file", "The uploaded file is empty.", 400)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+            fmt = str(image.format)
             _check_dimensions(image.size, max_pixels)
-            if draft_size and image.format in ("JPEG", "MPO"):
+            original_size = image.size
+            if draft_size and fmt in _JPEG_FAMILY:
                 _draft(image, draft_size)
             image.load()
+            upright = _upright(image)
+            if _orientation(image) in _TRANSPOSED_ORIENTATIONS:
+                original_size = (original_size[1], original_size[0])
+            rgb = to_rgb(upright)
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -64,11 +99,22 @@ def decode_image(
             "The file is not an image in a supported format (JPEG, PNG, WebP, HEIC, GIF, BMP, TIFF).",
             415,
         ) from exc
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise ImageRejected("corrupt_image", f"The image could not be decoded (truncated or corrupt): {exc}", 422) from exc
     except MemoryError as exc:
         raise ImageRejected("image_too_large", "The image is too large to decode.", 413) from exc
-    return to_rgb(_upright(image))
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise ImageRejected(
+            "corrupt_image", f"The image could not be decoded (truncated or corrupt): {exc}", 422
+        ) from exc
+    except Exception as exc:  # a malformed file can make a Pillow plugin raise almost anything
+        raise ImageRejected("corrupt_image", "The image could not be decoded (malformed file).", 422) from exc
+    return DecodedImage(rgb, fmt, original_size)
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(0x0112, 1))
+    except Exception:
+        return 1
 
 
 def _check_dimensions(size: tuple[int, int], max_pixels: int) -> None:
@@ -110,8 +156,8 @@ def to_rgb(image: Image.Image) -> Image.Image:
     mode = image.mode
     if mode == "RGB":
         return image
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        pixels = np.asarray(image, dtype=np.float64)
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        pixels = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
         peak = 65535.0 if mode.startswith("I;16") or pixels.max(initial=0) > 255 else 255.0
         gray = np.clip(pixels * (255.0 / peak), 0, 255).astype(np.uint8)
         return Image.fromarray(gray, "L").convert("RGB")
@@ -122,4 +168,14 @@ def to_rgb(image: Image.Image) -> Image.Image:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
+    if mode in ("LAB", "HSV"):  # no direct conversion to RGB in Pillow
+        return image.convert("RGB") if mode == "HSV" else _lab_to_rgb(image)
     return image.convert("RGB")
+
+
+def _lab_to_rgb(image: Image.Image) -> Image.Image:
+    from PIL import ImageCms
+
+    lab, srgb = ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB")
+    transform = ImageCms.buildTransform(lab, srgb, "LAB", "RGB")
+    return ImageCms.applyTransform(image, transform)
