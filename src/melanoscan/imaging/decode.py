@@ -32,10 +32,6 @@ ALLOWED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF",
 _JPEG_FAMILY = ("JPEG", "MPO")
 # EXIF Orientation values that swap width and height.
 _TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)
-# The openers handed to Image.open. MPO (multi-picture JPEG, what many phones write) has no opener of
-# its own: Pillow's JPEG opener returns an MPO image when it sees one, and naming "MPO" in `formats`
-# makes Image.open raise KeyError('MPO') for every non-JPEG upload (found by bench/fuzz.py).
-_OPENERS: tuple[str, ...] = tuple(f for f in ALLOWED_FORMATS if f != "MPO")
 DEFAULT_MAX_PIXELS = 50_000_000  # a 48-MP phone photo fits; a 20000x20000 bomb does not
 MIN_SIDE = 32
 
