@@ -1,0 +1,136 @@
+"""Derive the compact hospital table shipped with the service from the shared source file.
+
+    python scripts/build_hospitals.py [--source ../shared/data/hospitals/kr_hospitals.csv] [--out ...]
+
+The source is `$MELANOSCAN_SHARED/data/hospitals/kr_hospitals.csv` (default `../shared`): 649 real
+Korean hospitals (LOCALDATA 2020-09, KOGL type 1; see its README.md). The output keeps the same columns,
+normalised (booleans as true/false, coordinates with 6 decimals, whitespace trimmed) and sorted by
+kind then name, so the service never depends on the shared folder at run time. Every row is validated:
+the script exits non-zero on a missing column, a bad kind/boolean, a coordinate outside Korea's
+bounding box, or a duplicate (name, lat, lon).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = ROOT / "src" / "melanoscan" / "hospitals" / "data" / "hospitals.csv"
+COLUMNS = ["name", "kind", "dermatology", "address", "phone", "lat", "lon"]
+KINDS = ("tertiary_hospital", "general_hospital", "hospital", "clinic")
+KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
+# Korea's bounding box as documented by the source README (all rows must fall inside).
+LAT_RANGE = (33.0, 39.0)
+LON_RANGE = (124.0, 132.0)
+EXPECTED_SHA256 = "30675f724d7f74c2c620e58f82e53e2feccecb9bab074e6e168a2bb815e10070"
+
+
+class SourceError(ValueError):
+    """The source file does not have the expected shape."""
+
+
+def default_source() -> Path:
+    shared = os.environ.get("MELANOSCAN_SHARED") or str(ROOT.parent / "shared")
+    return Path(shared) / "data" / "hospitals" / "kr_hospitals.csv"
+
+
+def _bool(raw: str, line: int) -> bool:
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        raise SourceError(f"line {line}: dermatology must be true/false, got {raw!r}")
+    return value == "true"
+
+
+def _coord(raw: str, bounds: tuple[float, float], what: str, line: int) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SourceError(f"line {line}: {what} is not a number: {raw!r}") from None
+    if not bounds[0] <= value <= bounds[1]:
+        raise SourceError(f"line {line}: {what} {value} outside {bounds}")
+    return round(value, 6)
+
+
+def read_source(path: Path) -> list[dict]:
+    """Read and validate the source rows; raise SourceError on the first problem."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise SourceError(f"{path}: missing columns {missing}; has {reader.fieldnames}")
+        rows: list[dict] = []
+        seen: set[tuple[str, float, float]] = set()
+        for line, raw in enumerate(reader, start=2):
+            name = (raw["name"] or "").strip()
+            if not name:
+                raise SourceError(f"line {line}: empty name")
+            kind = (raw["kind"] or "").strip()
+            if kind not in KINDS:
+                raise SourceError(f"line {line}: unknown kind {kind!r}")
+            row = {
+                "name": name,
+                "kind": kind,
+                "dermatology": _bool(raw["dermatology"] or "", line),
+                "address": " ".join((raw["address"] or "").split()),
+                "phone": (raw["phone"] or "").strip(),
+                "lat": _coord(raw["lat"], LAT_RANGE, "lat", line),
+                "lon": _coord(raw["lon"], LON_RANGE, "lon", line),
+            }
+            key = (row["name"], row["lat"], row["lon"])
+            if key in seen:
+                raise SourceError(f"line {line}: duplicate (name, lat, lon) {key}")
+            seen.add(key)
+            rows.append(row)
+    if not rows:
+        raise SourceError(f"{path}: no rows")
+    rows.sort(key=lambda r: (KIND_ORDER[r["kind"]], r["name"], r["lat"], r["lon"]))
+    return rows
+
+
+def write_table(rows: list[dict], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for r in rows:
+            writer.writerow([r["name"], r["kind"], "true" if r["dermatology"] else "false", r["address"],
+                             r["phone"], f"{r['lat']:.6f}", f"{r['lon']:.6f}"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", type=Path, default=None,
+                        help="kr_hospitals.csv (default: $MELANOSCAN_SHARED/data/hospitals/kr_hospitals.csv)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output CSV (default: {DEFAULT_OUT})")
+    parser.add_argument("--expect-rows", type=int, default=649,
+                        help="fail unless the source has this many rows (0: any); the 2020-09 file has 649")
+    args = parser.parse_args(argv)
+    source = args.source or default_source()
+    if not source.is_file():
+        print(f"build_hospitals: source not found: {source} (use --source or MELANOSCAN_SHARED)",
+              file=sys.stderr)
+        return 2
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    try:
+        rows = read_source(source)
+    except SourceError as exc:
+        print(f"build_hospitals: invalid source: {exc}", file=sys.stderr)
+        return 1
+    if args.expect_rows and len(rows) != args.expect_rows:
+        print(f"build_hospitals: expected {args.expect_rows} rows, got {len(rows)}", file=sys.stderr)
+        return 1
+    write_table(rows, args.out)
+    derm = sum(r["dermatology"] for r in rows)
+    note = "" if digest == EXPECTED_SHA256 else " (source differs from the documented 2020-09 file)"
+    print(f"wrote {len(rows)} hospitals ({derm} with dermatology) to {args.out}")
+    print(f"source sha256 {digest}{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""`GET /api/v1/hospitals?lat=&lon=&limit=&dermatology=` — nearest hospitals, nearest first.
+
+The table is read from the service database once per process (loading the shipped CSV into an empty
+database first when `Settings.load_hospitals`), then answered from in-memory numpy arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from melanoscan.config import Settings
+from melanoscan.hospitals import ATTRIBUTION, DATA_DATE
+from melanoscan.hospitals.loader import ensure_loaded
+from melanoscan.hospitals.models import Hospital
+from melanoscan.hospitals.ranking import HospitalIndex
+
+bp = Blueprint("hospitals", __name__)
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+_INDEX_KEY = "melanoscan.hospitals.index"
+_lock = threading.Lock()
+
+
+class InvalidQuery(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _settings(app: Flask) -> Settings:
+    settings = app.config.get("MELANOSCAN")
+    return settings if isinstance(settings, Settings) else Settings.from_env()
+
+
+def session_factory_for(app: Flask) -> sessionmaker:
+    """The app's session factory when the core API published one, else one built from its settings."""
+    for candidate in (app.extensions.get("melanoscan.session_factory"), app.config.get("SESSION_FACTORY"),
+                      getattr(app, "session_factory", None)):
+        if isinstance(candidate, sessionmaker):
+            return candidate
+    state = app.extensions.setdefault("melanoscan.hospitals", {})
+    if "session_factory" not in state:
+        from melanoscan.storage.db import make_engine, make_session_factory
+
+        state["session_factory"] = make_session_factory(make_engine(_settings(app).resolved_database_url))
+    return state["session_factory"]
+
+
+def get_index(app: Flask) -> HospitalIndex:
+    """Build (once per process and app) the in-memory index from the database."""
+    index = app.extensions.get(_INDEX_KEY)
+    if index is not None:
+        return index
+    with _lock:
+        index = app.extensions.get(_INDEX_KEY)
+        if index is None:
+            factory = session_factory_for(app)
+            if _settings(app).load_hospitals:
+                ensure_loaded(factory)
+            with factory() as session:
+                rows = [h.to_dict() for h in session.scalars(select(Hospital).order_by(Hospital.id))]
+            index = HospitalIndex(rows)
+            app.extensions[_INDEX_KEY] = index
+    return index
+
+
+def _coordinate(name: str, low: float, high: float) -> float:
+    raw = request.args.get(name)
+    if raw is None or raw.strip() == "":
+        raise InvalidQuery("invalid_coordinates", f"`{name}` is required (decimal degrees, WGS84)")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidQuery("invalid_coordinates", f"`{name}` must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InvalidQuery("invalid_coordinates", f"`{name}` must be between {low:g} and {high:g}")
+    return value
+
+
+def _limit() -> int:
+    raw = request.args.get("limit")
+    if raw is None or raw.strip() == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidQuery("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise InvalidQuery("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}")
+    return value
+
+
+def _dermatology() -> bool:
+    raw = request.args.get("dermatology")
+    if raw is None or raw.strip() == "":
+        return True
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise InvalidQuery("invalid_dermatology", "`dermatology` must be true or false")
+
+
+@bp.errorhandler(InvalidQuery)
+def _invalid(exc: InvalidQuery):  # type: ignore[no-untyped-def]
+    return jsonify({"error": {"code": exc.code, "message": exc.message}}), 422
+
+
+@bp.get("/api/v1/hospitals")
+def nearest_hospitals():  # type: ignore[no-untyped-def]
+    lat = _coordinate("lat", -90.0, 90.0)
+    lon = _coordinate("lon", -180.0, 180.0)
+    limit = _limit()
+    dermatology = _dermatology()
+    index = get_index(current_app._get_current_object())  # type: ignore[attr-defined]
+    found = index.nearest(lat, lon, limit, dermatology=dermatology)
+    response = jsonify({
+        "hospitals": [n.to_dict() for n in found],
+        "query": {"lat": lat, "lon": lon, "limit": limit, "dermatology": dermatology},
+        "source": {"date": DATA_DATE, "attribution": ATTRIBUTION},
+    })
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from melanoscan.hospitals.loader import ensure_loaded, read_table
+from melanoscan.hospitals.models import Hospital
+from melanoscan.storage.db import make_engine, make_session_factory
+
+
+def _factory(tmp_path):
+    return make_session_factory(make_engine(f"sqlite:///{tmp_path / 'h.db'}"))
+
+
+def test_ensure_loaded_is_idempotent(tmp_path):
+    factory = _factory(tmp_path)
+    assert ensure_loaded(factory) == 649
+    assert ensure_loaded(factory) == 0
+    assert ensure_loaded(_factory(tmp_path)) == 0  # a second process on the same file
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Hospital)) == 649
+        seoul = session.scalars(select(Hospital).where(Hospital.name == "서울대학교병원")).one()
+        assert seoul.kind == "tertiary_hospital" and seoul.dermatology is True
+        assert 37.5 < seoul.lat < 37.6 and 126.9 < seoul.lon < 127.1
+
+
+def test_never_touches_a_loaded_table(tmp_path):
+    factory = _factory(tmp_path)
+    ensure_loaded(factory)
+    with factory() as session:
+        session.query(Hospital).filter(Hospital.kind == "hospital").delete()
+        session.commit()
+        remaining = session.scalar(select(func.count()).select_from(Hospital))
+    assert ensure_loaded(factory) == 0
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Hospital)) == remaining
+
+
+def test_shipped_table_round_trips(tmp_path):
+    rows = read_table()
+    factory = _factory(tmp_path)
+    ensure_loaded(factory)
+    with factory() as session:
+        stored = [h.to_dict() for h in session.scalars(select(Hospital).order_by(Hospital.id))]
+    assert stored == rows
