@@ -1,0 +1,142 @@
+"""Per-client rate limits on the screening endpoint (Flask-Limiter), answered with 429 JSON.
+
+One line in the app factory wires it in, whatever order the blueprints are registered in:
+
+    ratelimit.init_app(app, settings)
+
+Only `POST /api/v1/screenings` is limited (the one expensive endpoint); health, readiness, metrics,
+the OpenAPI document, hospitals and static files never are. Configuration (environment):
+
+    MELANOSCAN_RATELIMIT_SCREENINGS   limits per client, ';'-separated (default "30/minute;500/day");
+                                      "" or "off": none
+    MELANOSCAN_RATELIMIT_STORAGE_URL  where counters live (default "memory://"); shared by several
+                                      workers/hosts: "redis://host:6379/0" (needs `pip install redis`)
+    MELANOSCAN_RATELIMIT_ENABLED      "0" turns every limit off (benchmarks, tests); default "1"
+    MELANOSCAN_TRUSTED_PROXIES        reverse proxies in front of the app (default 0). N > 0 takes the
+                                      client address from the N-th X-Forwarded-For entry from the right
+                                      (werkzeug ProxyFix). Leave 0 when clients connect directly: the
+                                      header is then ignored, as anyone can forge it.
+
+With `memory://` each gunicorn worker counts on its own, so a client gets up to workers x the limit;
+use Redis when the limit has to be exact across workers and hosts. If the storage is unreachable the
+limiter fails open (requests are served, counted in memory) rather than taking the service down.
+
+Privacy: the limiter's key is an HMAC of the client address (MELANOSCAN_RATELIMIT_KEY_SECRET), so
+neither memory nor Redis ever holds a raw IP address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import time
+from typing import Any
+
+from flask import Flask, current_app, jsonify, request
+from flask_limiter import Limiter
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+SCREENINGS_RULE = "/api/v1/screenings"
+SCREENINGS_METHOD = "POST"
+DEFAULT_SCREENINGS_LIMIT = "30/minute;500/day"
+DEFAULT_STORAGE_URL = "memory://"
+EXTENSION_KEY = "melanoscan_limiter"
+
+
+def _setting(settings: Any, name: str, default: Any) -> Any:
+    """A setting from Settings (when it has the field), else MELANOSCAN_<NAME>, else the default."""
+    value = getattr(settings, name, None)
+    if value is None and settings is not None:
+        value = getattr(settings, "extra", {}).get(name)
+    if value is None:
+        value = os.environ.get(f"MELANOSCAN_{name.upper()}")
+    if value is None:
+        return default
+    if isinstance(default, bool) and isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, str):
+        return int(value.strip() or 0)
+    return value
+
+
+def client_key() -> str:
+    """The limiter's key: a keyed hash of the client address (never the address itself)."""
+    address = request.remote_addr or "unknown"
+    secret = current_app.extensions.get(EXTENSION_KEY + "_secret", b"melanoscan")
+    return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def is_screening_request() -> bool:
+    rule = request.url_rule
+    if rule is None or request.method != SCREENINGS_METHOD:
+        return False
+    return rule.rule.rstrip("/") == SCREENINGS_RULE
+
+
+def _rate_limited(exc: TooManyRequests):  # type: ignore[no-untyped-def]
+    retry_after = _retry_after_seconds()
+    limit = getattr(getattr(exc, "limit", None), "limit", None)
+    detail = f" (limit: {limit})" if limit is not None else ""
+    body = {
+        "error": {
+            "code": "rate_limited",
+            "message": f"Too many screenings from this client{detail}. Please try again in {retry_after} s.",
+        }
+    }
+    response = jsonify(body)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _retry_after_seconds() -> int:
+    limiter: Limiter | None = current_app.extensions.get(EXTENSION_KEY)
+    try:
+        current = limiter.current_limit if limiter is not None else None
+        if current is not None:
+            return max(1, int(current.reset_at - time.time()))
+    except Exception:  # a storage hiccup must not turn a 429 into a 500
+        pass
+    return 60
+
+
+def _retry_after_only_on_429(response):  # type: ignore[no-untyped-def]
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
+def init_app(app: Flask, settings: Any = None) -> Limiter | None:
+    """Install the limiter on `app`. Returns it (None when limits are turned off)."""
+    trusted = _setting(settings, "trusted_proxies", 0)
+    if trusted and not isinstance(app.wsgi_app, ProxyFix):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)  # type: ignore[method-assign]
+
+    limits = str(_setting(settings, "ratelimit_screenings", DEFAULT_SCREENINGS_LIMIT)).strip()
+    enabled = _setting(settings, "ratelimit_enabled", True) and limits.lower() not in ("", "off", "none", "0")
+    app.register_error_handler(429, _rate_limited)
+    if not enabled:
+        return None
+
+    secret = str(_setting(settings, "ratelimit_key_secret", "melanoscan")).encode()
+    app.extensions[EXTENSION_KEY + "_secret"] = secret
+    # Registered before the limiter's own hook, so it runs after it: Retry-After only on a 429.
+    app.after_request(_retry_after_only_on_429)
+    limiter = Limiter(
+        client_key,
+        app=app,
+        # "Default" limits apply to every route without its own; exempting every request but a
+        # screening makes them the screening endpoint's limits, with no decorator in the API's code.
+        default_limits=[limits],
+        default_limits_exempt_when=lambda: not is_screening_request(),
+        storage_uri=str(_setting(settings, "ratelimit_storage_url", DEFAULT_STORAGE_URL)),
+        strategy="moving-window",
+        headers_enabled=True,
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        key_prefix="melanoscan",
+    )
+    app.extensions[EXTENSION_KEY] = limiter
+    return limiter
