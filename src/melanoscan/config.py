@@ -39,6 +39,7 @@ class Settings:
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "&copy; OpenStreetMap contributors"
     load_hospitals: bool = True  # load the shipped hospital table into an empty database on start
+    migrate_on_start: bool = True  # create_app upgrades the schema to head (Alembic) before serving
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

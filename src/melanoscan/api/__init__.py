@@ -1,19 +1,109 @@
-"""The Flask application factory: settings -> classifier, database, blueprints."""
+"""The Flask application factory: settings -> classifier, database, blueprints.
+
+Production: `melanoscan serve` (gunicorn, see melanoscan.cli.serve), or directly
+`gunicorn -c gunicorn.conf.py 'melanoscan.api:create_app()'`.
+"""
 
 from __future__ import annotations
 
+import io
+import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request
 
 from melanoscan.config import Settings
+
+log = logging.getLogger("melanoscan.api")
+
+
+class InMemoryRequest(Request):
+    """Uploads stay in memory. Werkzeug would spool files over 500 KB to a temporary file on disk;
+    photos must never touch the disk. MAX_CONTENT_LENGTH bounds the memory this can take."""
+
+    def _get_file_stream(  # type: ignore[override]
+        self, total_content_length: int | None, content_type: str | None, filename: str | None = None,
+        content_length: int | None = None,
+    ) -> io.BytesIO:
+        return io.BytesIO()
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the WSGI app. The model is loaded once here, per process (gunicorn: per worker)."""
-    settings = settings or Settings.from_env(**overrides)
+    from melanoscan.api import errors, ops, screenings
+    from melanoscan.api.metrics import Metrics
+    from melanoscan.api.state import EXTENSION, ServiceState
+    from melanoscan.inference.engine import Classifier
+    from melanoscan.storage.db import make_engine, make_session_factory
+    from melanoscan.storage.repository import ScreeningRepository
+
+    if settings is None:
+        settings = Settings.from_env(**overrides)
+    elif overrides:
+        settings = settings.with_(**{k: v for k, v in overrides.items() if v is not None})
+    if not 0.0 < settings.threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {settings.threshold}")
+
     app = Flask(__name__, static_folder=None)
+    app.request_class = InMemoryRequest
     app.config["MELANOSCAN"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
-    # (helpers extend this: classifier, database, blueprints, errors, metrics)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Korean stays readable
+
+    classifier = Classifier(settings.model_path, threads=settings.ort_threads or None)
+    engine = make_engine(settings.resolved_database_url)
+    session_factory = make_session_factory(engine)
+    metrics = Metrics()
+    app.extensions[EXTENSION] = ServiceState(
+        settings=settings, classifier=classifier, engine=engine, session_factory=session_factory,
+        repository=ScreeningRepository(session_factory), metrics=metrics,
+    )
+    app.extensions["melanoscan.session_factory"] = session_factory  # for the hospitals blueprint
+    if settings.migrate_on_start:
+        prepare_database(engine, session_factory, load_hospitals=settings.load_hospitals)
+
+    metrics.install(app)
+    errors.register_error_handlers(app)
+    app.register_blueprint(screenings.bp)
+    app.register_blueprint(ops.bp)
+    _register_optional_blueprints(app)
     return app
+
+
+def prepare_database(engine: Any, session_factory: Any, *, load_hospitals: bool) -> bool:
+    """Upgrade the schema to head, then load the hospital table if that package is present.
+    A database that is down does not stop the service: screenings still answer, /readyz says 503."""
+    from melanoscan.storage.migrate import upgrade
+
+    try:
+        upgrade(engine)
+    except Exception as exc:
+        log.error("database migration failed (serving without recording): %s: %s", type(exc).__name__, exc)
+        return False
+    if load_hospitals:
+        try:
+            from melanoscan.hospitals.loader import ensure_loaded
+        except ImportError:
+            return True
+        try:
+            ensure_loaded(session_factory)
+        except Exception as exc:
+            log.error("loading the hospital table failed: %s: %s", type(exc).__name__, exc)
+            return False
+    return True
+
+
+def _register_optional_blueprints(app: Flask) -> None:
+    """The hospitals API and the web client live in their own packages; mount them when present."""
+    try:
+        from melanoscan.hospitals.api import bp as hospitals_bp
+    except ImportError:
+        pass
+    else:
+        app.register_blueprint(hospitals_bp)
+    try:
+        from melanoscan.web.views import bp as web_bp
+    except ImportError:
+        pass
+    else:
+        app.register_blueprint(web_bp)

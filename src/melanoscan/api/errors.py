@@ -1,0 +1,72 @@
+"""Every error leaves as `{"error": {"code": str, "message": str}}` with its status; never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from melanoscan.api import i18n
+from melanoscan.imaging.errors import ImageRejected
+
+log = logging.getLogger("melanoscan.api")
+
+# Stable codes for the HTTP errors Werkzeug raises.
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_content_type",
+    500: "internal_error",
+}
+
+
+class ApiError(Exception):
+    """An error the API answers on purpose (as opposed to a bug)."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def error_response(code: str, message: str, status: int) -> tuple[Response, int]:
+    lang = _lang()
+    response = jsonify({"error": {"code": code, "message": i18n.error_text(lang, code, message)}})
+    response.headers["Content-Language"] = lang
+    return response, status
+
+
+def _lang() -> str:
+    try:
+        return i18n.request_lang()
+    except Exception:  # outside a request, or a header too broken to parse
+        return i18n.DEFAULT_LANG
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+        return error_response(exc.code, exc.message, exc.status)
+
+    @app.errorhandler(ImageRejected)
+    def _rejected(exc: ImageRejected):  # type: ignore[no-untyped-def]
+        return error_response(exc.code, exc.message, exc.status)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        code = _HTTP_CODES.get(status, exc.name.lower().replace(" ", "_"))
+        message = exc.description or exc.name
+        response, status = error_response(code, message, status)
+        for name, value in exc.get_headers():  # e.g. Allow on a 405
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        # A bug: log it with its traceback on our side, answer a plain JSON 500 to the client.
+        log.exception("unhandled error: %s", type(exc).__name__)
+        return error_response("internal_error", "Something went wrong on our side. Please try again.", 500)

@@ -1,0 +1,72 @@
+"""Prometheus metrics, one CollectorRegistry per app (tests build many apps in one process).
+
+Under gunicorn every worker is its own process with its own counters. By default /metrics shows the
+worker that happened to answer the scrape. Set PROMETHEUS_MULTIPROC_DIR (an empty, writable folder) in
+the environment *before* the server starts to get figures summed over all workers: prometheus_client
+then keeps values in files there, gunicorn.conf.py wipes it on start and marks dead workers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "melanoscan_http_requests_total", "HTTP requests by route, method and status.",
+            ["route", "method", "status"], registry=self.registry,
+        )
+        self.latency = Histogram(
+            "melanoscan_http_request_duration_seconds", "HTTP request latency by route and method.",
+            ["route", "method"], buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.screenings = Counter(
+            "melanoscan_screenings_total", "Screenings answered, by outcome and reported label.",
+            ["status", "label"], registry=self.registry,
+        )
+        self.rejected = Counter(
+            "melanoscan_images_rejected_total", "Uploads refused, by error code.", ["code"],
+            registry=self.registry,
+        )
+        self.inference = Histogram(
+            "melanoscan_screening_seconds", "Decode + preprocess + inference time per screening.",
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.record_failures = Counter(
+            "melanoscan_screening_record_failures_total",
+            "Screenings answered but not recorded because the database failed.", registry=self.registry,
+        )
+
+    def exposition(self) -> Response:
+        multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if multiproc_dir:
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
+        else:
+            registry = self.registry
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+    def install(self, app: Flask) -> None:
+        @app.before_request
+        def _start_timer() -> None:
+            g._melanoscan_started = time.perf_counter()
+
+        @app.after_request
+        def _observe(response: Response) -> Response:
+            started = g.pop("_melanoscan_started", None)
+            # Route templates, not raw paths: unmatched URLs must not explode the label set.
+            route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+            self.requests.labels(route, request.method, str(response.status_code)).inc()
+            if started is not None:
+                self.latency.labels(route, request.method).observe(time.perf_counter() - started)
+            return response

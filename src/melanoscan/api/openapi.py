@@ -1,0 +1,186 @@
+"""The OpenAPI 3.0 description of every endpoint, written by hand (a test validates it and checks
+that every route of the app is in it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from melanoscan import __version__
+from melanoscan.inference.spec import CLASSES
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _lang_params() -> list[dict[str, Any]]:
+    return [
+        {"name": "lang", "in": "query", "required": False,
+         "description": "Language of message, disclaimer and error messages; overrides Accept-Language.",
+         "schema": {"type": "string", "enum": ["en", "ko"]}},
+        {"name": "Accept-Language", "in": "header", "required": False,
+         "description": "Used when `lang` is absent; English by default.", "schema": {"type": "string"}},
+    ]
+
+
+def _html(description: str) -> dict[str, Any]:
+    content = {"text/html": {"schema": {"type": "string"}}}
+    return {"responses": {"200": {"description": description, "content": content}}}
+
+
+def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
+    probabilities = {
+        "type": "object",
+        "description": "Calibrated probability of each class; they sum to 1.",
+        "properties": {name: {"type": "number", "minimum": 0, "maximum": 1} for name in CLASSES},
+        "required": list(CLASSES),
+        "additionalProperties": False,
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "melanoscan",
+            "version": __version__,
+            "description": (
+                "Skin-lesion screening aid (melanoma / nevus / seborrheic keratosis). "
+                "Not a diagnosis and not a medical device. "
+                "The top class is reported only when its probability is at least the "
+                f"threshold (this server: {threshold}); otherwise the answer asks for a new photo."
+            ),
+            "license": {"name": "Apache-2.0"},
+        },
+        "paths": {
+            "/api/v1/screenings": {
+                "post": {
+                    "summary": "Screen one photo of a skin lesion",
+                    "operationId": "createScreening",
+                    "parameters": _lang_params(),
+                    "requestBody": {
+                        "required": True,
+                        "content": {"multipart/form-data": {
+                            "schema": {"type": "object", "required": ["image"], "properties": {
+                                "image": {"type": "string", "format": "binary",
+                                          "description": "JPEG, PNG, WebP, HEIC/HEIF, GIF, BMP or TIFF."}}},
+                        }},
+                    },
+                    "responses": {
+                        "200": {"description": "The screening answer (status ok or retake).",
+                                "content": {"application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Screening"}}}},
+                        "400": _error("No file field named `image`, or an empty file."),
+                        "413": _error("Body over the upload limit, or an image with too many pixels."),
+                        "415": _error("Not multipart/form-data, or a file that is not a supported image."),
+                        "422": _error("A corrupt or truncated image, or one smaller than 32 px on a side."),
+                        "500": _error("Unexpected server error (should not happen)."),
+                    },
+                },
+            },
+            "/api/v1/hospitals": {
+                "get": {
+                    "summary": "Nearest hospitals, closest first",
+                    "operationId": "listHospitals",
+                    "parameters": [
+                        {"name": "lat", "in": "query", "required": True,
+                         "schema": {"type": "number", "minimum": -90, "maximum": 90}},
+                        {"name": "lon", "in": "query", "required": True,
+                         "schema": {"type": "number", "minimum": -180, "maximum": 180}},
+                        {"name": "limit", "in": "query", "required": False,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
+                        {"name": "dermatology", "in": "query", "required": False,
+                         "description": "Only hospitals with a dermatology department (default true).",
+                         "schema": {"type": "boolean"}},
+                    ],
+                    "responses": {
+                        "200": {"description": "Hospitals sorted by distance.",
+                                "content": {"application/json": {"schema": {
+                                    "type": "object", "required": ["hospitals"],
+                                    "properties": {"hospitals": {
+                                        "type": "array", "items": {"$ref": "#/components/schemas/Hospital"}}},
+                                }}}},
+                        "422": _error("Missing or out-of-range lat/lon, or a bad limit/dermatology value."),
+                    },
+                },
+            },
+            "/api/v1/openapi.json": {
+                "get": {"summary": "This document", "operationId": "openapi",
+                        "responses": {"200": {"description": "OpenAPI 3.0 document.",
+                                              "content": {"application/json": {
+                                                  "schema": {"type": "object"}}}}}},
+            },
+            "/healthz": {
+                "get": {"summary": "Liveness: the process answers", "operationId": "healthz",
+                        "responses": {"200": {"description": "Alive.", "content": {"application/json": {
+                            "schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}}}},
+            },
+            "/readyz": {
+                "get": {"summary": "Readiness: model loaded and database reachable", "operationId": "readyz",
+                        "responses": {
+                            "200": {"description": "Ready.", "content": {"application/json": {
+                                "schema": {"$ref": "#/components/schemas/Readiness"}}}},
+                            "503": {"description": "Not ready.", "content": {"application/json": {
+                                "schema": {"$ref": "#/components/schemas/Readiness"}}}},
+                        }},
+            },
+            "/metrics": {
+                "get": {"summary": "Prometheus metrics (text exposition format)", "operationId": "metrics",
+                        "responses": {"200": {"description": "Metrics.",
+                                              "content": {"text/plain": {"schema": {"type": "string"}}}}}},
+            },
+            "/": {"get": {"summary": "Web client: take or upload a photo", "operationId": "webIndex",
+                          **_html("The web page.")}},
+            "/hospitals": {"get": {"summary": "Web client: map of nearby hospitals with dermatology",
+                                   "operationId": "webHospitals", **_html("The web page.")}},
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object", "required": ["error"],
+                    "properties": {"error": {
+                        "type": "object", "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+                },
+                "Screening": {
+                    "type": "object",
+                    "required": ["status", "label", "probability", "probabilities", "message", "disclaimer",
+                                 "model", "hospitals_url", "screening_id"],
+                    "properties": {
+                        "status": {"type": "string", "enum": ["ok", "retake"]},
+                        "label": {"type": "string", "enum": list(CLASSES), "nullable": True,
+                                  "description": "The top class when status is ok, else null."},
+                        "probability": {"type": "number", "nullable": True, "minimum": 0, "maximum": 1},
+                        "probabilities": probabilities,
+                        "message": {"type": "string"},
+                        "disclaimer": {"type": "string"},
+                        "model": {"type": "object", "required": ["name", "version"],
+                                  "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
+                        "hospitals_url": {"type": "string", "nullable": True,
+                                          "description": "Hospital map page when the label is melanoma."},
+                        "screening_id": {"type": "string", "format": "uuid"},
+                    },
+                },
+                "Hospital": {
+                    "type": "object",
+                    "required": ["name", "kind", "dermatology", "address", "phone", "lat", "lon",
+                                 "distance_km"],
+                    "properties": {
+                        "name": {"type": "string"}, "kind": {"type": "string"},
+                        "dermatology": {"type": "boolean"}, "address": {"type": "string"},
+                        "phone": {"type": "string"}, "lat": {"type": "number"}, "lon": {"type": "number"},
+                        "distance_km": {"type": "number", "minimum": 0},
+                    },
+                },
+                "Readiness": {
+                    "type": "object", "required": ["status", "checks"],
+                    "properties": {
+                        "status": {"type": "string", "enum": ["ready", "not_ready"]},
+                        "checks": {"type": "object", "properties": {
+                            "model": {"type": "boolean"}, "database": {"type": "boolean"}}},
+                        "error": {"type": "object", "properties": {
+                            "code": {"type": "string"}, "message": {"type": "string"}}},
+                    },
+                },
+            },
+        },
+    }

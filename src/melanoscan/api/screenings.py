@@ -1,0 +1,97 @@
+"""POST /api/v1/screenings: one photo in, the screening answer out. The photo stays in memory."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Blueprint, current_app, jsonify, request
+
+from melanoscan.api import i18n
+from melanoscan.api.errors import ApiError
+from melanoscan.api.state import service
+from melanoscan.imaging.decode import decode_upload
+from melanoscan.imaging.errors import ImageRejected
+from melanoscan.inference.decision import decide
+
+log = logging.getLogger("melanoscan.api")
+bp = Blueprint("screenings", __name__)
+
+HOSPITALS_URL = "/hospitals"  # the web page with the map; its data comes from /api/v1/hospitals
+FIELD = "image"
+
+
+def read_upload() -> bytes:
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(
+            "unsupported_content_type",
+            f"Expected multipart/form-data with a file field named '{FIELD}', "
+            f"got {request.mimetype or 'no body'}.",
+            415,
+        )
+    upload = request.files.get(FIELD)  # may raise RequestEntityTooLarge -> 413
+    if upload is None:
+        received = sorted({*request.files.keys(), *request.form.keys()})
+        detail = f" (received: {', '.join(received)[:200]})" if received else ""
+        raise ApiError("missing_image", f"Send the photo as a file field named '{FIELD}'{detail}.", 400)
+    return upload.read()
+
+
+@bp.post("/api/v1/screenings")
+def create_screening():  # type: ignore[no-untyped-def]
+    state = service(current_app)
+    lang = i18n.request_lang()
+    try:
+        data = read_upload()
+        started = time.perf_counter()
+        decoded = decode_upload(
+            data, max_pixels=state.settings.max_pixels, draft_size=state.classifier.spec.resize_size
+        )
+        probs = state.classifier.predict_proba([decoded.image])[0]
+    except (ApiError, ImageRejected) as exc:
+        state.metrics.rejected.labels(exc.code).inc()
+        raise
+    latency_ms = (time.perf_counter() - started) * 1000.0
+    state.metrics.inference.observe(latency_ms / 1000.0)
+    spec = state.classifier.spec
+    decision = decide(probs, spec.classes, state.settings.threshold)
+
+    if decision.status == "ok":
+        assert decision.label is not None and decision.probability is not None
+        percent = f"{decision.probability * 100:.0f}"
+        if decision.label == "melanoma":
+            message = i18n.text(lang, "ok_melanoma", percent=percent)
+        else:
+            message = i18n.text(lang, "ok", label=i18n.label_name(lang, decision.label), percent=percent)
+    else:
+        message = i18n.text(lang, "retake")
+
+    screening_id = str(uuid.uuid4())
+    width, height = decoded.original_size
+    try:
+        state.repository.add(
+            id=screening_id, status=decision.status, label=decision.label,
+            probabilities=decision.probabilities,
+            model_name=spec.name, model_version=spec.version, image_width=width, image_height=height,
+            image_bytes=len(data), latency_ms=latency_ms, lang=lang,
+        )
+    except Exception as exc:  # the user still gets the answer; ops get a log line and a counter
+        state.metrics.record_failures.inc()
+        log.error("could not record screening %s: %s: %s", screening_id, type(exc).__name__, exc)
+    state.metrics.screenings.labels(decision.status, decision.label or "none").inc()
+
+    response = jsonify({
+        "status": decision.status,
+        "label": decision.label,
+        "probability": decision.probability,
+        "probabilities": decision.probabilities,
+        "message": message,
+        "disclaimer": i18n.text(lang, "disclaimer"),
+        "model": {"name": spec.name, "version": spec.version},
+        "hospitals_url": HOSPITALS_URL if decision.label == "melanoma" else None,
+        "screening_id": screening_id,
+    })
+    response.headers["Content-Language"] = lang
+    response.headers["Cache-Control"] = "no-store"
+    return response

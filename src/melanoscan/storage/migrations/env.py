@@ -1,0 +1,41 @@
+"""Alembic environment for melanoscan, configured programmatically (see melanoscan.storage.migrate)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from alembic import context
+
+import melanoscan.storage.models  # registers the screenings table
+from melanoscan.storage.db import Base, make_engine
+
+with contextlib.suppress(ImportError):  # the hospitals table, when that package is present
+    import melanoscan.hospitals.models  # noqa: F401
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _configure(**kwargs) -> None:  # type: ignore[no-untyped-def]
+    context.configure(target_metadata=target_metadata, compare_type=True, **kwargs)
+
+
+def run_offline() -> None:
+    _configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    engine = config.attributes.get("engine") or make_engine(str(config.get_main_option("sqlalchemy.url")))
+    with engine.connect() as connection:
+        _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

@@ -1,0 +1,48 @@
+"""Tables of the service. A screening row records what happened, never the photo or who sent it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from melanoscan.storage.db import Base
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Screening(Base):
+    """One answered screening request. Deliberately no image bytes, no IP address, no user agent."""
+
+    __tablename__ = "screenings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(16))  # "ok" | "retake"
+    label: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    p_melanoma: Mapped[float] = mapped_column(Float)
+    p_nevus: Mapped[float] = mapped_column(Float)
+    p_seborrheic_keratosis: Mapped[float] = mapped_column(Float)
+    model_name: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(64))
+    image_width: Mapped[int] = mapped_column(Integer)
+    image_height: Mapped[int] = mapped_column(Integer)
+    image_bytes: Mapped[int] = mapped_column(Integer)  # the upload's size in bytes, not its content
+    latency_ms: Mapped[float] = mapped_column(Float)
+    lang: Mapped[str] = mapped_column(String(8))
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        return {
+            "melanoma": self.p_melanoma,
+            "nevus": self.p_nevus,
+            "seborrheic_keratosis": self.p_seborrheic_keratosis,
+        }
