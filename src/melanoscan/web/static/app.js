@@ -1,0 +1,504 @@
+/* melanoscan web client. Plain JavaScript, no build step, no external requests except map tiles.
+ *
+ * Screen page: take or choose a photo -> preview -> shrink in the browser when large -> POST
+ * /api/v1/screenings (XHR for upload progress) -> result card / retake / friendly error.
+ * Melanoma result (and the /hospitals page): hospital finder with geolocation, a city select or a
+ * tap on the map -> GET /api/v1/hospitals -> Leaflet markers + a list sorted by distance.
+ */
+(function () {
+  "use strict";
+
+  var cfg = JSON.parse(document.getElementById("melanoscan-config").textContent);
+  var STRINGS = cfg.strings;
+  var LANG_KEY = "melanoscan.lang";
+  var MAX_SIDE = 1600;          // longest side sent to the server (the model needs 224-256 px)
+  var JPEG_QUALITY = 0.9;
+  var SHRINK_ABOVE_BYTES = 1.5 * 1024 * 1024;
+  var UPLOAD_TIMEOUT_MS = 90000;
+  var CLASSES = ["melanoma", "nevus", "seborrheic_keratosis"];
+
+  var state = {
+    lang: initialLang(),
+    file: null,
+    previewUrl: null,
+    result: null,       // last API response body (status 200)
+    error: null,        // last error key
+    map: null,
+    layer: null,
+    tileErrors: 0,
+    tileLoads: 0,
+    origin: null,       // {lat, lon, source}
+    hospitals: null,
+    busy: false,
+  };
+
+  // ---------------------------------------------------------------- language
+
+  function initialLang() {
+    var stored = null;
+    try { stored = window.localStorage.getItem(LANG_KEY); } catch (e) { /* private mode */ }
+    if (stored === "ko" || stored === "en") return stored;
+    var nav = (navigator.languages && navigator.languages[0]) || navigator.language || "ko";
+    return /^ko\b/i.test(nav) ? "ko" : "en";
+  }
+
+  function t(key, vars) {
+    var s = (STRINGS[state.lang] && STRINGS[state.lang][key]) || STRINGS.en[key] || key;
+    if (vars) {
+      Object.keys(vars).forEach(function (k) { s = s.split("{" + k + "}").join(String(vars[k])); });
+    }
+    return s;
+  }
+
+  function applyLang() {
+    document.documentElement.lang = state.lang;
+    document.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll("[data-i18n-aria-label]").forEach(function (el) {
+      el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel));
+    });
+    document.querySelectorAll("[data-i18n-alt]").forEach(function (el) { el.alt = t(el.dataset.i18nAlt); });
+    var toggle = document.getElementById("lang-toggle");
+    if (toggle) toggle.lang = state.lang === "ko" ? "en" : "ko";
+    var title = document.querySelector("title[data-i18n]");
+    if (title) document.title = t(title.dataset.i18n) + " · melanoscan";
+    document.querySelectorAll("#city-select option[data-" + state.lang + "]").forEach(function (opt) {
+      opt.textContent = opt.dataset[state.lang];
+    });
+    try { document.cookie = "melanoscan_lang=" + state.lang + "; path=/; max-age=31536000; SameSite=Lax"; } catch (e) { /* */ }
+    if (state.result) renderResult(state.result, false);
+    else if (state.error) renderError(state.error, false);
+    if (state.hospitals) renderHospitals(state.hospitals, false);
+    if (state.tileErrors && !state.tileLoads) showTilesNote();
+    updateProgressText();
+  }
+
+  function setLang(lang) {
+    state.lang = lang;
+    try { window.localStorage.setItem(LANG_KEY, lang); } catch (e) { /* private mode */ }
+    applyLang();
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "class") node.className = attrs[k];
+      else if (k.indexOf("on") === 0) node.addEventListener(k.slice(2), attrs[k]);
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+
+  function pct(p) { return Math.round(p * 1000) / 10; }   // 0.8234 -> 82.3
+
+  function formatPct(p) {
+    var v = pct(p);
+    return (v >= 99.95 ? "100" : v.toFixed(1)) + "%";
+  }
+
+  // ---------------------------------------------------------------- photo -> preview
+
+  var progressPhase = null;  // {key, pct}
+
+  function setProgress(key, value) {
+    progressPhase = key ? { key: key, pct: value } : null;
+    var box = $("progress");
+    if (!box) return;
+    box.hidden = !key;
+    box.classList.toggle("indeterminate", key === "analyzing" || key === "preparing");
+    $("progress-fill").style.width = key === "uploading" ? value + "%" : "";
+    updateProgressText();
+  }
+
+  function updateProgressText() {
+    var text = $("progress-text");
+    if (!text) return;
+    text.textContent = progressPhase ? t(progressPhase.key, { pct: progressPhase.pct || 0 }) : "";
+  }
+
+  function onFileChosen(event) {
+    var file = event.target.files && event.target.files[0];
+    event.target.value = "";  // choosing the same file again must fire change again
+    if (!file) return;
+    state.file = file;
+    state.result = null;
+    state.error = null;
+    $("result").textContent = "";
+    hideFinderForScreen();
+    if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
+    state.previewUrl = URL.createObjectURL(file);
+    var img = $("preview-img");
+    var caption = $("preview-caption");
+    caption.textContent = "";
+    img.hidden = false;
+    img.onerror = function () { img.hidden = true; caption.textContent = t("preview_unavailable"); };
+    img.src = state.previewUrl;
+    $("preview").hidden = false;
+    var send = $("send-btn");
+    send.hidden = false;
+    send.disabled = false;
+    send.focus();
+  }
+
+  /** Decode the photo and, when it is large, redraw it at most MAX_SIDE px as JPEG. Anything the
+   *  browser cannot decode (HEIC on most browsers, or not an image at all) is sent as it is: the
+   *  server decodes HEIC and answers a friendly error for the rest. */
+  function shrink(file) {
+    if (typeof createImageBitmap !== "function") return Promise.resolve(file);
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var w = bitmap.width, h = bitmap.height, longest = Math.max(w, h);
+      var small = longest <= MAX_SIDE && file.size <= SHRINK_ABOVE_BYTES && /^image\/(jpeg|png)$/.test(file.type);
+      if (small) { bitmap.close && bitmap.close(); return file; }
+      var scale = Math.min(1, MAX_SIDE / longest);
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(w * scale));
+      canvas.height = Math.max(1, Math.round(h * scale));
+      var ctx = canvas.getContext("2d");
+      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = "high";
+      ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close && bitmap.close();
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          resolve(blob && blob.size < file.size * 1.1 ? new File([blob], "photo.jpg", { type: "image/jpeg" }) : file);
+        }, "image/jpeg", JPEG_QUALITY);
+      });
+    }, function () { return file; });
+  }
+
+  function send() {
+    if (!state.file || state.busy) return;
+    state.busy = true;
+    state.error = null;
+    $("send-btn").disabled = true;
+    $("result").textContent = "";
+    setProgress("preparing");
+    shrink(state.file).then(upload, function () { upload(state.file); });
+  }
+
+  function upload(file) {
+    var form = new FormData();
+    form.append("image", file, file.name || "photo.jpg");
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", cfg.api.screenings + "?lang=" + encodeURIComponent(state.lang));
+    xhr.timeout = UPLOAD_TIMEOUT_MS;
+    xhr.setRequestHeader("Accept", "application/json");
+    setProgress("uploading", 0);
+    xhr.upload.onprogress = function (e) {
+      if (e.lengthComputable) setProgress("uploading", Math.round((e.loaded / e.total) * 100));
+    };
+    xhr.upload.onload = function () { setProgress("analyzing"); };
+    xhr.onload = function () {
+      var body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+      if (xhr.status === 200 && body && body.status) {
+        finish();
+        state.result = body;
+        renderResult(body, true);
+      } else {
+        finish();
+        renderError(errorKey(xhr.status, body), true);
+      }
+    };
+    xhr.onerror = function () { finish(); renderError(navigator.onLine === false ? "err_network" : "err_network", true); };
+    xhr.ontimeout = function () { finish(); renderError("err_timeout", true); };
+    xhr.send(form);
+  }
+
+  function finish() {
+    state.busy = false;
+    setProgress(null);
+    var sendBtn = $("send-btn");
+    if (sendBtn) sendBtn.disabled = false;
+  }
+
+  function errorKey(status, body) {
+    var known = { 400: "err_400", 413: "err_413", 415: "err_415", 422: "err_422", 429: "err_429" };
+    if (known[status]) return known[status];
+    if (status === 0) return "err_network";
+    if (body && body.error && body.error.code === "payload_too_large") return "err_413";
+    return "err_500";
+  }
+
+  // ---------------------------------------------------------------- result card
+
+  function focusCard(card) {
+    var heading = card.querySelector("h2");
+    if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus({ preventScroll: true }); }
+    card.scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
+  function restart(openCamera) {
+    state.file = null;
+    state.result = null;
+    state.error = null;
+    $("result").textContent = "";
+    $("preview").hidden = true;
+    $("send-btn").hidden = true;
+    hideFinderForScreen();
+    var input = $(openCamera ? "camera-input" : "file-input");
+    window.scrollTo({ top: 0, behavior: "smooth" });
+    input.focus();
+    input.click();
+  }
+
+  function renderResult(body, announce) {
+    var box = $("result");
+    box.textContent = "";
+    var card;
+    if (body.status === "retake") {
+      card = el("div", { class: "card result-card retake", "data-status": "retake" }, [
+        el("h2", { text: t("retake_title") }),
+        el("p", { text: t("retake_message") }),
+        el("h3", { text: t("tips_heading") }),
+        el("ul", { class: "tips" }, ["tip_light", "tip_close", "tip_focus", "tip_one"].map(function (k) {
+          return el("li", { text: t(k) });
+        })),
+        el("p", { class: "disclaimer", text: t("note_screening") }),
+        el("div", { class: "actions" }, [
+          el("button", { type: "button", class: "button primary", id: "take-again", text: t("take_again"),
+            onclick: function () { restart(true); } }),
+          el("button", { type: "button", class: "button", text: t("choose_photo"),
+            onclick: function () { restart(false); } }),
+        ]),
+      ]);
+    } else {
+      var label = body.label;
+      var p = typeof body.probability === "number" ? body.probability : (body.probabilities || {})[label] || 0;
+      var name = t("class_" + label);
+      var all = CLASSES.filter(function (c) { return body.probabilities && c in body.probabilities; });
+      card = el("div", { class: "card result-card " + label, "data-status": "ok", "data-label": label }, [
+        el("h2", { text: t("result_heading") }),
+        el("p", { class: "eyebrow", text: t("looks_like") }),
+        el("p", { class: "label-name", id: "result-label", text: name }),
+        el("div", { class: "prob" }, [
+          el("div", { class: "bar", role: "img", "aria-label": t("probability_of", { label: name, pct: pct(p) }) }, [
+            el("div", { class: "fill", style: "width:" + Math.max(2, pct(p)) + "%" }),
+          ]),
+          el("span", { class: "pct", id: "result-probability", "aria-hidden": "true", text: formatPct(p) }),
+        ]),
+        el("p", { class: "explain", text: t("explain_" + label) }),
+        label === "melanoma" ? el("p", { class: "urgent", text: t("melanoma_urgent") }) : null,
+        all.length ? el("details", { class: "all" }, [
+          el("summary", { text: t("all_classes") }),
+          el("ul", { class: "all-list" }, all.map(function (c) {
+            var q = body.probabilities[c];
+            return el("li", {}, [
+              el("span", { text: t("class_" + c) }),
+              el("span", { class: "num", text: formatPct(q) }),
+              el("div", { class: "bar", "aria-hidden": "true" }, [el("div", { class: "fill", style: "width:" + pct(q) + "%" })]),
+            ]);
+          })),
+        ]) : null,
+        el("p", { class: "disclaimer", text: t("note_screening") }),
+        body.model ? el("p", { class: "small", text: t("model_line", { name: body.model.name || "", version: body.model.version || "" }) }) : null,
+        el("div", { class: "actions" }, [
+          label === "melanoma" ? el("button", { type: "button", class: "button primary", id: "goto-finder",
+            text: t("find_hospitals"), onclick: function () { focusFinder(); } }) : null,
+          el("button", { type: "button", class: "button", text: t("check_another"), onclick: function () { restart(true); } }),
+        ]),
+      ]);
+    }
+    box.appendChild(card);
+    if (body.status === "ok" && body.label === "melanoma") showFinder();
+    if (announce) focusCard(card);
+  }
+
+  function renderError(key, announce) {
+    state.error = key;
+    var box = $("result");
+    box.textContent = "";
+    var card = el("div", { class: "card result-card error", role: "alert", "data-status": "error", "data-error": key }, [
+      el("h2", { text: t("error_title") }),
+      el("p", { id: "error-message", text: t(key) }),
+      el("div", { class: "actions" }, [
+        (key === "err_network" || key === "err_timeout" || key === "err_500" || key === "err_429") && state.file
+          ? el("button", { type: "button", class: "button primary", text: t("try_again"), onclick: send }) : null,
+        el("button", { type: "button", class: "button", text: t("choose_other"), onclick: function () { restart(false); } }),
+      ]),
+    ]);
+    box.appendChild(card);
+    if (announce) focusCard(card);
+  }
+
+  // ---------------------------------------------------------------- hospital finder
+
+  function showFinder() {
+    var finder = $("finder");
+    if (!finder) return;
+    finder.hidden = false;
+    ensureMap();
+  }
+
+  function hideFinderForScreen() {
+    var finder = $("finder");
+    if (finder && document.body.dataset.page === "screen") finder.hidden = true;
+  }
+
+  function focusFinder() {
+    showFinder();
+    var title = $("finder-title");
+    title.focus({ preventScroll: true });
+    $("finder").scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
+  function ensureMap() {
+    if (state.map) { state.map.invalidateSize(); return; }
+    if (typeof L === "undefined") return;  // Leaflet missing: the list still works
+    var seoul = cfg.cities[0];
+    state.map = L.map("map", { scrollWheelZoom: false, tap: true }).setView([seoul.lat, seoul.lon], 11);
+    var tiles = L.tileLayer(cfg.tileUrl, { attribution: cfg.tileAttribution, maxZoom: 19, crossOrigin: true });
+    tiles.on("tileerror", function () { state.tileErrors += 1; if (!state.tileLoads) showTilesNote(); });
+    tiles.on("tileload", function () { state.tileLoads += 1; $("tiles-note").hidden = true; });
+    tiles.addTo(state.map);
+    state.layer = L.layerGroup().addTo(state.map);
+    state.map.on("click", function (e) { search(e.latlng.lat, e.latlng.lng, "map"); });
+    document.documentElement.dataset.mapReady = "1";
+  }
+
+  function showTilesNote() { var n = $("tiles-note"); if (n) n.hidden = false; }
+
+  function setFinderStatus(text) { var s = $("finder-status"); if (s) s.textContent = text; }
+
+  function locate() {
+    showFinder();
+    if (!navigator.geolocation) { setFinderStatus(t("location_unsupported")); return; }
+    setFinderStatus(t("locating"));
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      search(pos.coords.latitude, pos.coords.longitude, "you");
+    }, function () {
+      setFinderStatus(t("location_denied"));
+      $("city-select").focus();
+    }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 300000 });
+  }
+
+  function onCity(event) {
+    var city = cfg.cities.filter(function (c) { return c.id === event.target.value; })[0];
+    if (city) search(city.lat, city.lon, "city:" + city.id);
+  }
+
+  function search(lat, lon, source) {
+    showFinder();
+    state.origin = { lat: lat, lon: lon, source: source };
+    setFinderStatus(t("searching"));
+    var url = cfg.api.hospitals + "?lat=" + lat.toFixed(6) + "&lon=" + lon.toFixed(6) +
+      "&limit=" + cfg.hospitalLimit + "&dermatology=true";
+    fetch(url, { headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (body) {
+        state.hospitals = body.hospitals || [];
+        renderHospitals(state.hospitals, true);
+      })
+      .catch(function () { setFinderStatus(t("hospitals_error")); });
+  }
+
+  function placeName(source) {
+    if (source === "you") return t("place_you");
+    if (source === "map") return t("place_map");
+    var id = source.split(":")[1];
+    var city = cfg.cities.filter(function (c) { return c.id === id; })[0];
+    return city ? city[state.lang] : t("place_map");
+  }
+
+  function telHref(phone) {
+    var digits = (phone || "").replace(/[^0-9+]/g, "");
+    return digits.length >= 7 ? "tel:" + digits : null;
+  }
+
+  function directionsHref(h) {
+    var o = state.origin;
+    return "https://www.openstreetmap.org/directions?engine=fossgis_osrm_car&route=" +
+      o.lat.toFixed(5) + "%2C" + o.lon.toFixed(5) + "%3B" + h.lat.toFixed(5) + "%2C" + h.lon.toFixed(5);
+  }
+
+  function renderHospitals(list, fit) {
+    var ol = $("hospital-list");
+    ol.textContent = "";
+    var o = state.origin;
+    setFinderStatus(list.length ? t("found_n", { n: list.length, place: placeName(o.source) }) : t("no_results"));
+    list.forEach(function (h, i) {
+      var tel = telHref(h.phone);
+      ol.appendChild(el("li", { "data-distance": String(h.distance_km) }, [
+        el("div", { class: "h-head" }, [
+          el("span", { class: "h-num", "aria-hidden": "true", text: String(i + 1) }),
+          el("div", { class: "h-body" }, [
+            el("h3", { class: "h-name", text: h.name }),
+            el("p", { class: "h-meta" }, [
+              el("span", { class: "h-dist", text: t("distance", { km: h.distance_km.toFixed(1) }) }),
+              " · " + t("kind_" + h.kind),
+            ]),
+            el("p", { class: "h-meta", text: h.address }),
+          ]),
+        ]),
+        el("div", { class: "h-actions" }, [
+          tel ? el("a", { class: "button small-btn", href: tel, "aria-label": t("call_label", { name: h.name }),
+            text: t("call") + " " + h.phone }) : null,
+          el("a", { class: "button small-btn", href: directionsHref(h), target: "_blank", rel: "noopener",
+            "aria-label": t("directions_label", { name: h.name }), text: t("directions") }),
+        ]),
+      ]));
+    });
+    drawMarkers(list, fit);
+  }
+
+  function drawMarkers(list, fit) {
+    if (!state.map) ensureMap();
+    if (!state.map) return;
+    var o = state.origin;
+    state.layer.clearLayers();
+    var you = L.circleMarker([o.lat, o.lon], {
+      radius: 9, color: "#fff", weight: 3, fillColor: "#0b5394", fillOpacity: 1, className: "you-marker",
+    }).bindTooltip(t("selected_place"));
+    state.layer.addLayer(you);
+    var bounds = [[o.lat, o.lon]];
+    list.forEach(function (h, i) {
+      var marker = L.marker([h.lat, h.lon], {
+        icon: L.divIcon({ className: "hmarker", html: "<span>" + (i + 1) + "</span>", iconSize: [28, 28], iconAnchor: [14, 14] }),
+        title: (i + 1) + ". " + h.name,
+        alt: h.name,
+        keyboard: true,
+      });
+      marker.bindPopup(el("div", {}, [el("strong", { text: h.name }), el("br"), t("distance", { km: h.distance_km.toFixed(1) })]));
+      state.layer.addLayer(marker);
+      bounds.push([h.lat, h.lon]);
+    });
+    if (fit) state.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
+    document.documentElement.dataset.markers = String(list.length);
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  function init() {
+    var toggle = $("lang-toggle");
+    if (toggle) toggle.addEventListener("click", function () { setLang(state.lang === "ko" ? "en" : "ko"); });
+    ["camera-input", "file-input"].forEach(function (id) { var i = $(id); if (i) i.addEventListener("change", onFileChosen); });
+    var sendBtn = $("send-btn");
+    if (sendBtn) sendBtn.addEventListener("click", send);
+    var locateBtn = $("locate-btn");
+    if (locateBtn) locateBtn.addEventListener("click", locate);
+    var city = $("city-select");
+    if (city) city.addEventListener("change", onCity);
+    if (document.body.dataset.page === "hospitals") showFinder();
+
+    function onlineState() { var b = $("offline-banner"); if (b) b.hidden = navigator.onLine !== false; }
+    window.addEventListener("online", onlineState);
+    window.addEventListener("offline", onlineState);
+    onlineState();
+
+    if (state.lang !== cfg.lang || document.documentElement.lang !== state.lang) applyLang();
+    else if (toggle) toggle.lang = state.lang === "ko" ? "en" : "ko";
+
+    if ("serviceWorker" in navigator && window.isSecureContext) {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the app works without it */ });
+    }
+    document.documentElement.dataset.ready = "1";
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
