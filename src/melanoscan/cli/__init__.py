@@ -36,8 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(COMMANDS[command][0])
     except ImportError as exc:
-        print(f"melanoscan {command}: missing dependency ({exc.name}); install with `pip install -e .[train]`",
-              file=sys.stderr)
+        print(
+            f"melanoscan {command}: missing dependency ({exc.name}); install with `pip install -e .[train]`",
+            file=sys.stderr,
+        )
         return 2
     return int(module.main(rest) or 0)
 

@@ -22,7 +22,9 @@ class Decision:
     probabilities: dict[str, float]
 
 
-def decide(probabilities: Sequence[float] | np.ndarray, classes: Sequence[str], threshold: float = DEFAULT_THRESHOLD) -> Decision:
+def decide(
+    probabilities: Sequence[float] | np.ndarray, classes: Sequence[str], threshold: float = DEFAULT_THRESHOLD
+) -> Decision:
     """Apply the threshold rule to one image's probabilities."""
     probs = np.asarray(probabilities, dtype=np.float64)
     if probs.shape != (len(classes),):

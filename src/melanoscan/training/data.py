@@ -52,10 +52,10 @@ def read_split(root: Path, split: str) -> list[Sample]:
 
 
 def read_labelled_folder(root: Path) -> list[Sample]:
-    """PAD-UFES-style folder: root/labels.csv with image,label and images in root/images/."""
+    """PAD-UFES-style folder: root/labels.csv with image (a path relative to root) and label."""
     with open(root / "labels.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    return [Sample(root / "images" / row["image"], CLASSES.index(row["label"])) for row in rows]
+    return [Sample(root / row["image"], CLASSES.index(row["label"])) for row in rows]
 
 
 def load_rgb(path: Path) -> Image.Image:

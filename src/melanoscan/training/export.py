@@ -54,8 +54,13 @@ def load_network(checkpoint: Path, tta: bool) -> tuple[torch.nn.Module, TrainCon
 def export_onnx(network: torch.nn.Module, image_size: int, path: Path) -> None:
     dummy = torch.zeros(1, 3, image_size, image_size)
     torch.onnx.export(
-        network, (dummy,), str(path), dynamo=False, opset_version=17,
-        input_names=["image"], output_names=["logits"],
+        network,
+        (dummy,),
+        str(path),
+        dynamo=False,
+        opset_version=17,
+        input_names=["image"],
+        output_names=["logits"],
         dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
     )
 
@@ -77,8 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="ONNX path; the metadata goes to the same name .json")
     parser.add_argument("--name", default="melanoscan")
     parser.add_argument("--version", default="dev")
-    parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=False,
-                        help="average logits over a horizontal flip inside the graph")
+    parser.add_argument(
+        "--tta",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="average logits over a horizontal flip inside the graph",
+    )
     parser.add_argument("--data-dir", help="ISIC 2017 folder (default $MELANOSCAN_ISIC_DIR or ../shared/data/isic2017)")
     parser.add_argument("--calibration-split", default="val")
     args = parser.parse_args(argv)
@@ -94,8 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     logits = predict_logits(network, images, spec, 32)
     temperature = fit_temperature(logits, labels)
     calibrated = summarize(labels, softmax(logits, temperature), spec.classes)
-    log.info("temperature %.3f; %s ECE %.4f -> %.4f", temperature, args.calibration_split,
-             summarize(labels, softmax(logits), spec.classes)["ece"], calibrated["ece"])
+    log.info(
+        "temperature %.3f; %s ECE %.4f -> %.4f",
+        temperature,
+        args.calibration_split,
+        summarize(labels, softmax(logits), spec.classes)["ece"],
+        calibrated["ece"],
+    )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(network, spec.input_size, args.out)
@@ -115,16 +129,27 @@ def main(argv: list[str] | None = None) -> int:
             "created": dt.date.today().isoformat(),
             "onnx_sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
             "training_data_sha256": data_hash(read_split(root, config.train_split)),
-            "training": {"config": state["config"], "best_epoch": state.get("epoch"),
-                         "val_mean_auc_at_selection": state.get("val_mean_auc")},
+            "training": {
+                "config": state["config"],
+                "best_epoch": state.get("epoch"),
+                "val_mean_auc_at_selection": state.get("val_mean_auc"),
+            },
             "calibration": {"split": args.calibration_split, "n": len(labels), "ece": calibrated["ece"]},
             "parity_max_abs_diff": parity,
             "licence": "model weights: Apache-2.0 (EfficientNet-Lite ImageNet init); trained on ISIC 2017 (CC0)",
         }
     )
     final.save(spec_path_for(args.out))
-    print(json.dumps({"onnx": str(args.out), "metadata": str(spec_path_for(args.out)), "temperature": temperature,
-                      "parity_max_abs_diff": parity}))
+    print(
+        json.dumps(
+            {
+                "onnx": str(args.out),
+                "metadata": str(spec_path_for(args.out)),
+                "temperature": temperature,
+                "parity_max_abs_diff": parity,
+            }
+        )
+    )
     return 0
 
 

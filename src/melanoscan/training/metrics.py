@@ -7,6 +7,7 @@ hand-checked inputs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ def expected_calibration_error(labels: np.ndarray, probs: np.ndarray, bins: int 
     correct = probs.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in pairwise(edges):
         in_bin = (confidence > low) & (confidence <= high)
         if in_bin.any():
             ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
@@ -43,7 +44,7 @@ def reliability_curve(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> 
     correct = probs.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
     rows = []
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in pairwise(edges):
         in_bin = (confidence > low) & (confidence <= high)
         if in_bin.any():
             rows.append(
@@ -73,7 +74,7 @@ def summarize(
     is_mel, said_mel = labels == MELANOMA, predicted == MELANOMA
     reported = probs.max(axis=1) >= threshold
     return {
-        "n": int(len(labels)),
+        "n": len(labels),
         "class_counts": {name: int((labels == i).sum()) for i, name in enumerate(classes)},
         "melanoma_auc": mel_auc,
         "seborrheic_keratosis_auc": sk_auc,

@@ -73,7 +73,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
         else:
             kind = type(value) if value is not None else str
-            parser.add_argument(flag, type=kind, default=None, choices=sorted(BACKBONES) if name == "backbone" else None)
+            parser.add_argument(
+                flag, type=kind, default=None, choices=sorted(BACKBONES) if name == "backbone" else None
+            )
     args = vars(parser.parse_args(argv))
     merged = asdict(defaults)
     config_path = args.pop("config")
@@ -232,19 +234,33 @@ def run(config: TrainConfig) -> Path:
             handle.write(json.dumps(record) + "\n")
         log.info(
             "epoch %d train_loss %.4f val_loss %.4f val_mel_auc %.4f val_sk_auc %.4f val_mean %.4f (%.0fs)",
-            epoch + 1, record["train_loss"], val_loss, mel_auc, sk_auc, score, record["seconds"],
+            epoch + 1,
+            record["train_loss"],
+            val_loss,
+            mel_auc,
+            sk_auc,
+            score,
+            record["seconds"],
         )
 
         # ---- checkpoints ----
         if score > best_score:
             best_score = score
-            torch.save({"model": model.state_dict(), "config": asdict(config), "epoch": epoch + 1,
-                        "val_mean_auc": score}, out / "best.pt")
+            torch.save(
+                {"model": model.state_dict(), "config": asdict(config), "epoch": epoch + 1, "val_mean_auc": score},
+                out / "best.pt",
+            )
         torch.save(
             {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "epoch": epoch, "best_score": best_score, "config": asdict(config),
-                "py_rng": random.getstate(), "np_rng": np.random.get_state(), "torch_rng": torch.get_rng_state(),
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "epoch": epoch,
+                "best_score": best_score,
+                "config": asdict(config),
+                "py_rng": random.getstate(),
+                "np_rng": np.random.get_state(),
+                "torch_rng": torch.get_rng_state(),
             },
             out / "last.pt.tmp",
         )

