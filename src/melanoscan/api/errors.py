@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from melanoscan.api import i18n
@@ -59,6 +59,9 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         code = _HTTP_CODES.get(status, exc.name.lower().replace(" ", "_"))
         message = exc.description or exc.name
+        if status == 413:
+            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            message = f"The upload is too large; the limit is {limit / 1e6:.0f} MB." if limit else message
         response, status = error_response(code, message, status)
         for name, value in exc.get_headers():  # e.g. Allow on a 405
             if name.lower() != "content-type":
