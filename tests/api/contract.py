@@ -1,0 +1,39 @@
+"""The screening answer's contract, checked the same way by every API test."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+CLASSES = ("melanoma", "nevus", "seborrheic_keratosis")
+KEYS = {"status", "label", "probability", "probabilities", "message", "disclaimer", "model", "hospitals_url",
+        "screening_id"}
+
+
+def check_screening(body: dict, threshold: float = 0.5) -> None:
+    assert set(body) == KEYS, body
+    probs = body["probabilities"]
+    assert set(probs) == set(CLASSES)
+    assert all(0.0 <= p <= 1.0 for p in probs.values())
+    assert math.isclose(sum(probs.values()), 1.0, abs_tol=1e-6)
+    top_label, top_p = max(probs.items(), key=lambda item: item[1])
+    if body["status"] == "ok":
+        assert top_p >= threshold
+        assert body["label"] == top_label and body["probability"] == top_p
+    else:
+        assert body["status"] == "retake"
+        assert top_p < threshold
+        assert body["label"] is None and body["probability"] is None
+    assert body["hospitals_url"] == ("/hospitals" if body["label"] == "melanoma" else None)
+    assert body["message"] and body["disclaimer"]
+    assert body["model"]["name"] and body["model"]["version"]
+    uuid.UUID(body["screening_id"])
+
+
+def check_error(body: dict, code: str | None = None) -> None:
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert "Traceback" not in body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code, body
