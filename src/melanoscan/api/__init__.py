@@ -30,7 +30,7 @@ class InMemoryRequest(Request):
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the WSGI app. The model is loaded once here, per process (gunicorn: per worker)."""
-    from melanoscan.api import errors, ops, screenings
+    from melanoscan.api import errors, ops, ratelimit, request_log, screenings
     from melanoscan.api.metrics import Metrics
     from melanoscan.api.state import EXTENSION, ServiceState
     from melanoscan.inference.engine import Classifier
@@ -62,8 +62,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if settings.migrate_on_start:
         prepare_database(engine, session_factory, load_hospitals=settings.load_hospitals)
 
+    request_log.init_app(app)  # first: every later hook (and a 429) gets the request id
     metrics.install(app)
     errors.register_error_handlers(app)
+    ratelimit.init_app(app, settings)  # POST /api/v1/screenings only; off with MELANOSCAN_RATELIMIT_ENABLED=0
     app.register_blueprint(screenings.bp)
     app.register_blueprint(ops.bp)
     _register_optional_blueprints(app)

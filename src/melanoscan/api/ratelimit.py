@@ -79,16 +79,23 @@ def _rate_limited(exc: TooManyRequests):  # type: ignore[no-untyped-def]
     retry_after = _retry_after_seconds()
     limit = getattr(getattr(exc, "limit", None), "limit", None)
     detail = f" (limit: {limit})" if limit is not None else ""
-    body = {
-        "error": {
-            "code": "rate_limited",
-            "message": f"Too many screenings from this client{detail}. Please try again in {retry_after} s.",
-        }
-    }
-    response = jsonify(body)
+    message = f"Too many screenings from this client{detail}. Please try again in {retry_after} s."
+    if _lang() == "ko":
+        message = f"요청이 너무 많습니다. {retry_after}초 후에 다시 시도해 주세요."
+    response = jsonify({"error": {"code": "rate_limited", "message": message}})
     response.status_code = 429
     response.headers["Retry-After"] = str(retry_after)
+    response.headers["Content-Language"] = _lang()
     return response
+
+
+def _lang() -> str:
+    try:
+        from melanoscan.api import i18n
+
+        return str(i18n.request_lang())
+    except Exception:  # the bare module, outside the service's app
+        return "en"
 
 
 def _retry_after_seconds() -> int:
