@@ -30,6 +30,12 @@ def _html(description: str) -> dict[str, Any]:
     return {"responses": {"200": {"description": description, "content": content}}}
 
 
+def _asset(operation_id: str, summary: str, media_type: str) -> dict[str, Any]:
+    return {"summary": summary, "operationId": operation_id, "responses": {
+        "200": {"description": summary, "content": {media_type: {"schema": {"type": "string"}}}},
+        "404": {"description": "No such file."}}}
+
+
 def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
     probabilities = {
         "type": "object",
@@ -132,6 +138,14 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                           **_html("The web page.")}},
             "/hospitals": {"get": {"summary": "Web client: map of nearby hospitals with dermatology",
                                    "operationId": "webHospitals", **_html("The web page.")}},
+            "/manifest.webmanifest": {"get": _asset("webManifest", "Web app manifest", "application/manifest+json")},
+            "/sw.js": {"get": _asset("webServiceWorker", "Service worker of the web client", "text/javascript")},
+            "/favicon.ico": {"get": _asset("favicon", "Site icon", "image/png")},
+            "/vendor/leaflet/{filename}": {"get": {
+                **_asset("leaflet", "Leaflet files for the hospital map (from xstatic-leaflet)",
+                         "application/octet-stream"),
+                "parameters": [{"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}],
+            }},
         },
         "components": {
             "schemas": {
