@@ -31,8 +31,10 @@ def _html(description: str) -> dict[str, Any]:
 
 
 def _asset(operation_id: str, summary: str, media_type: str) -> dict[str, Any]:
+    # A JSON asset (the web manifest) is an object to a client that parses it, not a string.
+    schema = {"type": "object"} if media_type.endswith("json") else {"type": "string"}
     return {"summary": summary, "operationId": operation_id, "responses": {
-        "200": {"description": summary, "content": {media_type: {"schema": {"type": "string"}}}},
+        "200": {"description": summary, "content": {media_type: {"schema": schema}}},
         "404": {"description": "No such file."}}}
 
 
