@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian/Ubuntu packages the test suite needs, installed only when missing:
 #   chromium (browser tests through Playwright; never a browser download),
+#   fonts-noto-cjk (Korean text in the browser tests' screenshots; without it Hangul renders as boxes),
 #   libtcmalloc-minimal4 (2-3x faster CPU training),
 #   postgresql (server binaries only: the storage and hospital tests also run against a throwaway
 #   cluster on 127.0.0.1 that scripts/postgres-for-tests.sh starts; Debian's own cluster is not used).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 [ -e /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 ] || [ -e /usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4 ] \
   || need+=(libtcmalloc-minimal4)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)

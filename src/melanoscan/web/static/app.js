@@ -214,7 +214,7 @@
     state.busy = false;
     setProgress(null);
     var sendBtn = $("send-btn");
-    if (sendBtn) sendBtn.disabled = false;
+    if (sendBtn) { sendBtn.disabled = false; sendBtn.hidden = true; }  // the card offers the next step
   }
 
   function errorKey(status, body) {
@@ -369,9 +369,16 @@
     showFinder();
     if (!navigator.geolocation) { setFinderStatus(t("location_unsupported")); return; }
     setFinderStatus(t("locating"));
+    var answered = false;
+    // A permission prompt left unanswered never calls back: point to the other ways after a while.
+    var hint = setTimeout(function () { if (!answered) setFinderStatus(t("location_denied")); }, 12000);
     navigator.geolocation.getCurrentPosition(function (pos) {
+      answered = true;
+      clearTimeout(hint);
       search(pos.coords.latitude, pos.coords.longitude, "you");
     }, function () {
+      answered = true;
+      clearTimeout(hint);
       setFinderStatus(t("location_denied"));
       $("city-select").focus();
     }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 300000 });
@@ -467,7 +474,7 @@
       state.layer.addLayer(marker);
       bounds.push([h.lat, h.lon]);
     });
-    if (fit) state.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
+    if (fit) state.map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15 });
     document.documentElement.dataset.markers = String(list.length);
   }
 

@@ -1,0 +1,117 @@
+"""The web blueprint without a browser: routes, manifest, service worker, icons, no external assets."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from flask import Flask
+from PIL import Image
+
+from melanoscan.config import Settings
+from melanoscan.web import views
+
+
+@pytest.fixture
+def app(tmp_path) -> Flask:
+    settings = Settings.from_env(data_dir=str(tmp_path), tile_url="https://tiles.example.test/{z}/{x}/{y}.png",
+                                 tile_attribution="&copy; Example tiles")
+    app = Flask("web-test", static_folder=None)
+    app.config["MELANOSCAN"] = settings
+    app.register_blueprint(views.bp)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _config(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="melanoscan-config">(.*?)</script>', html, re.S)
+    assert match
+    return json.loads(match.group(1))
+
+
+@pytest.mark.parametrize("path", ["/", "/hospitals"])
+def test_pages_render_in_the_browser_language(client, path):
+    ko = client.get(path, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    en = client.get(path, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert ko.status_code == en.status_code == 200
+    assert '<html lang="ko">' in ko.text and '<html lang="en">' in en.text
+    assert "진단이 아닙니다" in ko.text and "not a diagnosis" in en.text
+    assert client.get(path + "?lang=en", headers={"Accept-Language": "ko"}).text.count('<html lang="en">') == 1
+
+
+def test_tile_settings_reach_the_page(client):
+    config = _config(client.get("/").text)
+    assert config["tileUrl"] == "https://tiles.example.test/{z}/{x}/{y}.png"
+    assert config["tileAttribution"] == "&copy; Example tiles"
+    assert config["api"]["hospitals"] == "/api/v1/hospitals"
+    assert {c["id"] for c in config["cities"]} >= {"seoul", "busan", "jeju"}
+
+
+def test_no_external_scripts_or_styles(client):
+    for path in ("/", "/hospitals"):
+        html = client.get(path).text
+        for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
+            assert not re.match(r"(https?:)?//", ref), ref
+            if ref.startswith("/") and not ref.startswith("/api/"):
+                assert client.get(ref).status_code == 200, ref
+
+
+def test_leaflet_comes_from_the_xstatic_package(client):
+    js = client.get("/vendor/leaflet/leaflet.js")
+    assert js.status_code == 200 and b"Leaflet" in js.data[:400]
+    assert client.get("/vendor/leaflet/leaflet.css").status_code == 200
+    assert client.get("/vendor/leaflet/images/marker-icon.png").mimetype == "image/png"
+    assert client.get("/vendor/leaflet/../../__init__.py").status_code == 404
+
+
+def test_manifest_is_installable(client):
+    r = client.get("/manifest.webmanifest", headers={"Accept-Language": "en"})
+    assert r.mimetype == "application/manifest+json"
+    manifest = r.get_json(force=True)
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    assert manifest["name"] and manifest["short_name"] == "melanoscan"
+    sizes = {}
+    for icon in manifest["icons"]:
+        png = client.get(icon["src"])
+        assert png.status_code == 200 and png.mimetype == "image/png"
+        from io import BytesIO
+
+        size = Image.open(BytesIO(png.data)).size
+        assert f"{size[0]}x{size[1]}" == icon["sizes"]
+        sizes[icon["sizes"]] = icon.get("purpose", "any")
+    assert {"192x192", "512x512"} <= set(sizes) and "maskable" in sizes.values()
+
+
+def test_service_worker_caches_a_shell_that_exists(client):
+    r = client.get("/sw.js")
+    assert r.mimetype == "text/javascript"
+    assert views.asset_version() in r.text
+    shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", r.text).group(1))
+    assert "/" in shell and "/hospitals" in shell
+    for url in shell:
+        assert client.get(url).status_code == 200, url
+    assert '"/api/"' in r.text  # the API is never cached
+
+
+def test_strings_complete_in_both_languages():
+    strings = views.strings()
+    assert set(strings) == {"ko", "en"}
+    assert set(strings["ko"]) == set(strings["en"])
+    assert all(v.strip() for lang in strings.values() for v in lang.values())
+    # Every key the page or script uses exists.
+    used = set()
+    for path in [views.HERE / "static" / "app.js", *(views.HERE / "templates").glob("*.html")]:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'data-i18n(?:-aria-label|-alt)?="([a-z_0-9]+)"', text))
+        used |= set(re.findall(r'\bt\("([a-z_0-9]+)"', text))
+        used |= set(re.findall(r"\bt\.([a-z_0-9]+)\b", text))
+    used |= {f"class_{c}" for c in ("melanoma", "nevus", "seborrheic_keratosis")}
+    used |= {f"explain_{c}" for c in ("melanoma", "nevus", "seborrheic_keratosis")}
+    used |= {f"kind_{k}" for k in ("tertiary_hospital", "general_hospital", "hospital", "clinic")}
+    assert {k for k in used if not k.endswith("_")} - set(strings["en"]) == set()
