@@ -42,6 +42,7 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / "server.log"
+        self.database = data_dir / "data" / "melanoscan.db"
         env = {**os.environ, "MELANOSCAN_ORT_THREADS": "1", "MELANOSCAN_RATELIMIT_ENABLED": "0",
                "MELANOSCAN_WORKERS": "1"}
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -43,10 +43,21 @@ def test_real_photo_gives_a_result_card(new_context, server_ok, lesion, screens)
     page.wait_for_function("document.getElementById('preview-img').naturalWidth > 0")
     page.screenshot(path=str(screens / "02-preview-ko.png"), full_page=True)
 
+    # A slow uplink (CDP network emulation) makes the progress indicator observable.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 100, "downloadThroughput": -1,
+                                                   "uploadThroughput": 8_000})
     with page.expect_response(lambda r: "/api/v1/screenings" in r.url) as answer:
         page.click("#send-btn")
+        page.wait_for_selector("#progress:not([hidden])")
+        page.wait_for_function("/%|…/.test(document.getElementById('progress-text').textContent)")
+        assert page.locator("#send-btn").is_disabled()
+        page.screenshot(path=str(screens / "02b-uploading-ko.png"), full_page=True)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                   "uploadThroughput": -1})
     body = answer.value.json()
     assert answer.value.status == 200 and body["status"] == "ok"
+    assert page.locator("#progress").is_hidden()
     card = page.locator("#result [data-status='ok']")
     card.wait_for()
     assert card.get_attribute("data-label") == body["label"]
@@ -242,3 +253,32 @@ def test_installable_and_offline_app_shell(new_context, server_ok, screens):
     assert "인터넷 연결" in card.inner_text()
     page.screenshot(path=str(screens / "11-offline-ko.png"), full_page=True)
     context.set_offline(False)
+
+
+def test_large_photo_is_shrunk_before_upload(new_context, server_ok, lesion, tmp_path):
+    """A 4000x3000 phone photo is redrawn at most 1600 px on its longest side (JPEG 0.9) in the browser;
+    the server records what it received (no image, only its size) in its screenings table."""
+    import sqlite3
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    big = Image.open(lesion).convert("RGB").resize((4000, 3000))
+    noisy = np.clip(np.asarray(big, dtype=np.int16) + rng.integers(-12, 12, (3000, 4000, 3)), 0, 255)
+    path = tmp_path / "big.jpg"
+    Image.fromarray(noisy.astype(np.uint8)).save(path, quality=95)
+    assert path.stat().st_size > 3_000_000
+
+    page = _open(new_context(), server_ok.url + "/")
+    _pick(page, path)
+    with page.expect_response(lambda r: "/api/v1/screenings" in r.url) as answer:
+        page.click("#send-btn")
+    assert answer.value.status == 200
+    page.locator("#result [data-status='ok']").wait_for()
+    with sqlite3.connect(server_ok.database) as db:
+        width, height, size = db.execute(
+            "SELECT image_width, image_height, image_bytes FROM screenings ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
+    assert (width, height) == (1600, 1200)
+    assert size < path.stat().st_size / 3

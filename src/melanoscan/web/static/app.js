@@ -205,7 +205,7 @@
         renderError(errorKey(xhr.status, body), true);
       }
     };
-    xhr.onerror = function () { finish(); renderError(navigator.onLine === false ? "err_network" : "err_network", true); };
+    xhr.onerror = function () { finish(); renderError("err_network", true); };
     xhr.ontimeout = function () { finish(); renderError("err_timeout", true); };
     xhr.send(form);
   }
