@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from melanoscan.api import i18n
 from melanoscan.api.errors import ApiError
+from melanoscan.api.results import screening_result
 from melanoscan.api.state import service
 from melanoscan.imaging.decode import decode_upload
 from melanoscan.imaging.errors import ImageRejected
@@ -18,7 +19,6 @@ from melanoscan.inference.decision import decide
 log = logging.getLogger("melanoscan.api")
 bp = Blueprint("screenings", __name__)
 
-HOSPITALS_URL = "/hospitals"  # the web page with the map; its data comes from /api/v1/hospitals
 FIELD = "image"
 
 
@@ -57,16 +57,6 @@ def create_screening():  # type: ignore[no-untyped-def]
     spec = state.classifier.spec
     decision = decide(probs, spec.classes, state.settings.threshold)
 
-    if decision.status == "ok":
-        assert decision.label is not None and decision.probability is not None
-        percent = f"{decision.probability * 100:.0f}"
-        if decision.label == "melanoma":
-            message = i18n.text(lang, "ok_melanoma", percent=percent)
-        else:
-            message = i18n.text(lang, "ok", label=i18n.label_name(lang, decision.label), percent=percent)
-    else:
-        message = i18n.text(lang, "retake")
-
     screening_id = str(uuid.uuid4())
     width, height = decoded.original_size
     try:
@@ -81,17 +71,7 @@ def create_screening():  # type: ignore[no-untyped-def]
         log.error("could not record screening %s: %s: %s", screening_id, type(exc).__name__, exc)
     state.metrics.screenings.labels(decision.status, decision.label or "none").inc()
 
-    response = jsonify({
-        "status": decision.status,
-        "label": decision.label,
-        "probability": decision.probability,
-        "probabilities": decision.probabilities,
-        "message": message,
-        "disclaimer": i18n.text(lang, "disclaimer"),
-        "model": {"name": spec.name, "version": spec.version},
-        "hospitals_url": HOSPITALS_URL if decision.label == "melanoma" else None,
-        "screening_id": screening_id,
-    })
+    response = jsonify({**screening_result(decision, spec, lang), "screening_id": screening_id})
     response.headers["Content-Language"] = lang
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from melanoscan.api.results import screening_result
 from melanoscan.config import Settings
 from melanoscan.imaging.decode import decode_image
 from melanoscan.imaging.errors import ImageRejected
@@ -40,9 +41,7 @@ def iter_paths(inputs: list[str]) -> Iterator[Path]:
 
 def screening_fields(probabilities, classifier: Classifier, threshold: float, lang: str) -> dict:
     """The API's answer for one image (status, label, probability, message, ...)."""
-    from melanoscan.api.i18n import build_result  # shared with the HTTP API, torch-free
-
-    return build_result(decide(probabilities, classifier.classes, threshold), classifier.spec, lang)
+    return screening_result(decide(probabilities, classifier.classes, threshold), classifier.spec, lang)
 
 
 def plain_line(path: Path, result: dict) -> str:

@@ -1,0 +1,56 @@
+"""`melanoscan classify` as a user runs it: a real process, real files, the shipped model."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "isic" / "tiny"
+API_FIELDS = {"status", "label", "probability", "probabilities", "message", "disclaimer", "model", "hospitals_url"}
+
+
+def classify(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "melanoscan.cli", "classify", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_folder_with_a_bad_file_json(tmp_path):
+    folder = tmp_path / "photos"
+    shutil.copytree(TINY, folder / "nested")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (folder / "notes.txt").write_text("ignored: not an image suffix")
+    result = classify(str(folder), "--json")
+    assert result.returncode == 1  # one file failed; the others were still classified
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 10
+    errors = [r for r in rows if "error" in r]
+    assert [Path(r["path"]).name for r in errors] == ["broken.jpg"]
+    assert errors[0]["error"]["code"] in {"corrupt_image", "unsupported_media_type"}
+    for row in rows:
+        if "error" in row:
+            continue
+        assert row.keys() >= API_FIELDS
+        assert abs(sum(row["probabilities"].values()) - 1) < 1e-6
+        if row["status"] == "ok":
+            assert row["probability"] >= 0.5 and row["label"] in row["probabilities"]
+        else:
+            assert row["label"] is None and "Please take the photo again" in row["message"]
+
+
+def test_plain_output_threshold_and_korean(tmp_path):
+    image = sorted(TINY.glob("*.jpg"))[0]
+    ok = classify(str(image), "--threshold", "0.34")  # of three classes, the top one always reaches 1/3
+    assert ok.returncode == 0
+    path, label, percent = ok.stdout.strip().split("\t")
+    assert path == str(image) and label in {"melanoma", "nevus", "seborrheic_keratosis"}
+    assert 34.0 <= float(percent.rstrip("%")) <= 100.0
+    retake = classify(str(image), "--threshold", "1.0", "--lang", "ko")
+    assert retake.returncode == 0
+    assert "\tretake\t" in retake.stdout and "다시 찍어 주세요" in retake.stdout
+
+
+def test_missing_file_is_an_error_line(tmp_path):
+    result = classify(str(tmp_path / "nope.jpg"))
+    assert result.returncode == 1
+    assert "nope.jpg" in result.stderr and "error" in result.stderr
