@@ -153,6 +153,18 @@ def gunicorn_master(url: str, pid: int | None) -> psutil.Process | None:
     return None
 
 
+def server_cpu_seconds(master: psutil.Process | None) -> float | None:
+    """User + system CPU seconds used so far by the master and its workers (None: unknown)."""
+    if master is None:
+        return None
+    total = 0.0
+    for proc in [master, *master.children()]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def worker_rss(master: psutil.Process | None) -> dict[int, float]:
     """RSS in MiB of each worker (the master's children)."""
     if master is None:
@@ -219,6 +231,8 @@ def run_load(url: str, images: list[tuple[str, bytes]], concurrency: int, second
         for k in range(concurrency)
     ]
     rss_samples.append((0.0, worker_rss(master)))
+    cpu_start = server_cpu_seconds(master)
+    machine_start = psutil.cpu_times()
     for thread in threads:
         thread.start()
     next_sample = started + sample_every
@@ -235,6 +249,9 @@ def run_load(url: str, images: list[tuple[str, bytes]], concurrency: int, second
             break
     elapsed = time.monotonic() - started
     rss_samples.append((elapsed, worker_rss(master)))
+    cpu_end = server_cpu_seconds(master)
+    machine_end = psutil.cpu_times()
+    machine_busy = sum(machine_end) - machine_end.idle - (sum(machine_start) - machine_start.idle)
     lat = results.latencies_ms
     ok = results.statuses.get(200, 0)
     errors = {str(k): v for k, v in results.statuses.items() if k != 200}
@@ -251,6 +268,14 @@ def run_load(url: str, images: list[tuple[str, bytes]], concurrency: int, second
         },
         "errors": errors,
         "upload_mib": round(results.bytes_sent / 2**20, 1),
+        # CPU the server got, and what one screening costs: throughput on a machine of its own is
+        # about cores / cpu_ms_per_screening (minus what the load client itself uses).
+        "server_cpu_s": round(cpu_end - cpu_start, 1) if cpu_start is not None and cpu_end else None,
+        "server_cores_used": round((cpu_end - cpu_start) / elapsed, 2) if cpu_start is not None and cpu_end
+        else None,
+        "cpu_ms_per_screening": round(1000 * (cpu_end - cpu_start) / ok, 1) if cpu_start is not None and cpu_end
+        and ok else None,
+        "machine_cores_busy": round(machine_busy / elapsed, 2),
         "rss_samples": [(round(t, 1), {str(k): round(v, 1) for k, v in s.items()}) for t, s in rss_samples],
     }
 
@@ -334,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"throughput     {result['throughput_per_s']} screenings/s (200 OK)")
     print(f"latency        p50 {lat['p50']} ms   p95 {lat['p95']} ms   p99 {lat['p99']} ms   max {lat['max']} ms")
     print(f"errors         {result['errors'] or 0}")
+    if result["cpu_ms_per_screening"] is not None:
+        print(f"server CPU     {result['server_cores_used']} cores on average "
+              f"(whole machine busy: {result['machine_cores_busy']} of {os.cpu_count()}); "
+              f"{result['cpu_ms_per_screening']} CPU-ms per screening")
     lines, growth = rss_report(result["rss_samples"])
     print("RSS per worker (start of the measured run -> end)")
     print("\n".join(lines) if lines else "  (no gunicorn workers found: pass --pid)")
