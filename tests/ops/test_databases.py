@@ -89,3 +89,26 @@ def test_hospital_table_loads_on_both(database_url: str) -> None:
     assert loaded == len(loader.read_table()) > 0
     assert loader.ensure_loaded(factory) == 0  # idempotent
     engine.dispose()
+
+
+def test_screening_through_the_api_is_recorded_on_both(database_url: str, tmp_path, monkeypatch) -> None:
+    """The whole app on each database: migrate on start, answer, record, /readyz ready."""
+    import io
+    from pathlib import Path
+
+    from melanoscan.api import create_app
+
+    monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "0")
+    app = create_app(data_dir=str(tmp_path), database_url=database_url, ort_threads=1, load_hospitals=False)
+    client = app.test_client()
+    photo = sorted((Path(__file__).resolve().parents[1] / "data" / "isic" / "tiny").glob("*.jpg"))[0]
+    response = client.post("/api/v1/screenings?lang=en",
+                           data={"image": (io.BytesIO(photo.read_bytes()), "photo.jpg")})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert client.get("/readyz").status_code == 200
+    state = app.extensions["melanoscan"]
+    row = state.repository.get(body["screening_id"])
+    assert row is not None and row.status == body["status"] and row.lang == "en"
+    assert state.engine.dialect.name == make_engine(database_url).dialect.name
+    state.engine.dispose()
