@@ -168,3 +168,18 @@ def test_database_down_screening_still_answers(kind, tmp_path, monkeypatch, capt
     assert client.get("/healthz").status_code == 200
     logged = captured.getvalue()
     assert "could not record screening" in logged and CLIENT_IP not in logged
+
+
+@pytest.mark.parametrize("parts", [
+    [b'Content-Disposition: form-data; filename="a.jpg"'],
+    [b'Content-Disposition: form-data; filename="a.jpg"', b'Content-Disposition: form-data; name="x"'],
+    [b"Content-Disposition: form-data", b'Content-Disposition: form-data; name="photo"; filename="p.jpg"'],
+])
+def test_multipart_parts_without_a_name_are_a_400_not_a_500(parts, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Found by the Schemathesis test: unnamed parts made the missing-field message crash (500)."""
+    monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "0")
+    client = create_app(data_dir=str(tmp_path), ort_threads=1).test_client()
+    body = b"".join(b"--XX\r\n" + head + b"\r\n\r\nabc\r\n" for head in parts) + b"--XX--\r\n"
+    response = client.post(SCREENINGS, data=body, content_type="multipart/form-data; boundary=XX")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "missing_image"
