@@ -34,10 +34,10 @@ max_requests = 2000
 max_requests_jitter = 200
 control_socket_disable = True  # gunicorn >= 24 would open a control socket in $HOME
 preload_app = False  # each worker loads its own ONNX Runtime session after fork
-accesslog = "-"
+# The app writes one JSON access line per request itself (melanoscan.api.request_log: request id,
+# no client address, no query string), so gunicorn's own access log stays off.
+accesslog = None
 errorlog = "-"
-# No client address and no query string in access logs.
-access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 forwarded_allow_ips = "127.0.0.1"
 
 

@@ -95,7 +95,7 @@ def _builtin_defaults() -> dict[str, Any]:
     return {
         "workers": workers, "worker_class": "sync", "timeout": 30, "graceful_timeout": 20,
         "limit_request_line": 4094, "limit_request_fields": 50, "limit_request_field_size": 8190,
-        "accesslog": "-", "control_socket_disable": True, "access_log_format": '"%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "accesslog": None, "control_socket_disable": True,
     }
 
 
