@@ -86,6 +86,7 @@ def test_train_resume_export_evaluate(tmp_path):
             [
                 "--checkpoint",
                 str(out / "best.pt"),
+                str(out / "last.pt"),  # a two-member ensemble
                 "--out",
                 str(onnx_path),
                 "--version",
@@ -102,10 +103,11 @@ def test_train_resume_export_evaluate(tmp_path):
     spec = ModelSpec.load(onnx_path.with_suffix(".json"))
     assert spec.version == "t1" and spec.input_size == 128 and spec.extra["tta"] == "hflip"
     assert spec.extra["parity_max_abs_diff"] <= 1e-4
+    assert len(spec.extra["training"]["members"]) == 2
     assert spec.temperature > 0
 
     # ONNX Runtime through the serving classifier equals PyTorch on the same real images
-    network, _, _ = export.load_network(out / "best.pt", tta=True)
+    network, _, _ = export.load_network([out / "best.pt", out / "last.pt"], tta=True)
     images = cache_images(read_split(TINY, "tiny"), spec.resize_size)
     with torch.no_grad():
         torch_probs = softmax(network(next(eval_batches(images, spec, 16))).numpy(), spec.temperature)

@@ -1,8 +1,9 @@
-"""Export a trained checkpoint to ONNX with its metadata JSON, calibrated on validation.
+"""Export trained checkpoints (one, or an ensemble) to ONNX with its metadata JSON, calibrated on validation.
 
-Steps: rebuild the network, wrap it (optionally averaging logits over a horizontal flip, so test-time
-augmentation lives inside the graph and serving stays one call), fit the softmax temperature on the
-validation split, export ONNX, and check that ONNX Runtime and PyTorch agree on real images.
+Steps: rebuild the networks, wrap them (averaging the logits of several checkpoints and optionally of a
+horizontal flip, so the ensemble and test-time augmentation live inside the graph and serving stays one
+call), fit the softmax temperature on the validation split, export ONNX, and check that ONNX Runtime and
+PyTorch agree on real images.
 
     melanoscan export --checkpoint runs/lite0-224/best.pt --out models/melanoscan.onnx --version 1.0.0
 """
@@ -31,24 +32,34 @@ log = logging.getLogger("melanoscan.export")
 PARITY_TOLERANCE = 1e-4
 
 
-class FlipAveraged(torch.nn.Module):
-    """Test-time augmentation in the graph: mean of the logits of the image and its mirror."""
+class AveragedLogits(torch.nn.Module):
+    """Ensemble and test-time augmentation inside the graph: the mean of the logits of every member
+    network, on the image and (with tta) its mirror. Serving stays one ONNX call."""
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, members: list[torch.nn.Module], tta: bool) -> None:
         super().__init__()
-        self.model = model
+        self.members = torch.nn.ModuleList(members)
+        self.tta = tta
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (self.model(x) + self.model(torch.flip(x, dims=[3]))) / 2
+        views = [x, torch.flip(x, dims=[3])] if self.tta else [x]
+        logits = [member(view) for member in self.members for view in views]
+        return torch.stack(logits).mean(dim=0)
 
 
-def load_network(checkpoint: Path, tta: bool) -> tuple[torch.nn.Module, TrainConfig, dict]:
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    config = TrainConfig(**state["config"])
-    model = create_model(config.backbone, 3, config.image_size, pretrained=False)
-    model.load_state_dict(state["model"])
-    network = FlipAveraged(model) if tta else model
-    return network.eval(), config, state
+def load_network(checkpoints: list[Path], tta: bool) -> tuple[torch.nn.Module, TrainConfig, list[dict]]:
+    """One network from one or more checkpoints of the same preprocessing (backbone may differ)."""
+    states = [torch.load(path, map_location="cpu", weights_only=False) for path in checkpoints]
+    configs = [TrainConfig(**state["config"]) for state in states]
+    if len({(c.image_size, c.crop_pct) for c in configs}) > 1:
+        raise SystemExit("ensemble members must share image size and crop")
+    members = []
+    for config, state in zip(configs, states, strict=True):
+        model = create_model(config.backbone, 3, config.image_size, pretrained=False)
+        model.load_state_dict(state["model"])
+        members.append(model)
+    network = members[0] if len(members) == 1 and not tta else AveragedLogits(members, tta)
+    return network.eval(), configs[0], states
 
 
 def export_onnx(network: torch.nn.Module, image_size: int, path: Path) -> None:
@@ -78,7 +89,8 @@ def onnx_parity(path: Path, network: torch.nn.Module, batch: torch.Tensor) -> fl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="melanoscan export", description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoint", required=True, type=Path)
+    parser.add_argument("--checkpoint", required=True, type=Path, nargs="+",
+                        help="one checkpoint, or several to average as an ensemble")
     parser.add_argument("--out", required=True, type=Path, help="ONNX path; the metadata goes to the same name .json")
     parser.add_argument("--name", default="melanoscan")
     parser.add_argument("--version", default="dev")
@@ -94,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(2)
 
-    network, config, state = load_network(args.checkpoint, args.tta)
+    network, config, states = load_network(args.checkpoint, args.tta)
     spec = spec_for(config, args.name, args.version)
     root = isic_dir(args.data_dir)
     calib = read_split(root, args.calibration_split)
@@ -130,9 +142,14 @@ def main(argv: list[str] | None = None) -> int:
             "onnx_sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
             "training_data_sha256": data_hash(read_split(root, config.train_split)),
             "training": {
-                "config": state["config"],
-                "best_epoch": state.get("epoch"),
-                "val_mean_auc_at_selection": state.get("val_mean_auc"),
+                "config": states[0]["config"],
+                "best_epoch": states[0].get("epoch"),
+                "val_mean_auc_at_selection": states[0].get("val_mean_auc"),
+                "members": [
+                    {"checkpoint": str(path), "seed": state["config"]["seed"], "backbone": state["config"]["backbone"],
+                     "best_epoch": state.get("epoch"), "val_mean_auc": state.get("val_mean_auc")}
+                    for path, state in zip(args.checkpoint, states, strict=True)
+                ],
             },
             "calibration": {"split": args.calibration_split, "n": len(labels), "ece": calibrated["ece"]},
             "parity_max_abs_diff": parity,
