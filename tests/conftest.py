@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped model, the real test images, and real server processes."""
+"""Shared fixtures: the shipped model, the real test images, real server processes, and databases
+(`database_url`: each test once on SQLite and once on PostgreSQL, see tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from databases import database_url, postgres_server  # noqa: F401  (fixtures, used by name)
 from live_server import MODEL, LiveServer
 
 TESTS = Path(__file__).resolve().parent

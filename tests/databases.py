@@ -1,6 +1,6 @@
-"""Fixtures for the operations tests: a database URL parametrised over SQLite and PostgreSQL.
+"""`database_url`: the same test on SQLite and on PostgreSQL (the root conftest imports these fixtures).
 
-`database_url` gives each test an empty database: a SQLite file, or a fresh database on a PostgreSQL
+`database_url` gives each test its own empty database: a SQLite file, or a fresh database on a PostgreSQL
 server. The server is the one named by MELANOSCAN_TEST_POSTGRES_URL (.ci/run starts one), else a
 throwaway cluster that scripts/postgres-for-tests.sh starts once per session on 127.0.0.1 (and
 stops at the end). Without PostgreSQL server binaries the postgresql variant is skipped, saying why.
@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "postgres-for-tests.sh"
 NO_SERVER = 3  # the script's exit code when no PostgreSQL server binaries are installed
 

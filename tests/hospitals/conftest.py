@@ -19,9 +19,10 @@ def index(table) -> HospitalIndex:
 
 
 @pytest.fixture
-def app(tmp_path) -> Flask:
-    """The core app when it registers the hospitals blueprint, else a bare app with just ours."""
-    settings = Settings.from_env(data_dir=str(tmp_path), database_url="")
+def app(tmp_path, database_url) -> Flask:
+    """The core app when it registers the hospitals blueprint, else a bare app with just ours;
+    on SQLite and on PostgreSQL (`database_url`, tests/databases.py)."""
+    settings = Settings.from_env(data_dir=str(tmp_path), database_url=database_url)
     try:
         from melanoscan.api import create_app
 

@@ -162,7 +162,8 @@ def test_database_down_screening_still_answers(kind, tmp_path, monkeypatch, capt
     assert response.get_json()["status"] in ("ok", "retake")
     ready = client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.get_json()["checks"]["database"] is False
+    assert ready.get_json()["checks"] == {"model": True, "database": False}
+    assert ready.get_json()["error"]["code"] == "not_ready"
     metrics = client.get("/metrics").get_data(as_text=True)
     assert "melanoscan_screening_record_failures_total 1.0" in metrics
     assert client.get("/healthz").status_code == 200

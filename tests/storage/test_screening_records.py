@@ -1,17 +1,25 @@
-"""Storage: what a screening leaves behind (and what it must not), and a database that is down."""
+"""Storage: what a screening leaves behind (and what it must not), and a database that breaks.
+
+Tests that take `database_url` run once on SQLite and once on PostgreSQL (tests/databases.py).
+A database that is down from the start (both kinds) is tests/ops/test_ratelimit_and_logs.py's
+test_database_down_screening_still_answers, which also checks what gets logged."""
 
 from __future__ import annotations
 
 import ast
 import io
+import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import LargeBinary, inspect, text
+from sqlalchemy.engine import make_url
 
 from melanoscan.cli import db as db_cli
 from melanoscan.storage import migrate
-from melanoscan.storage.db import make_engine
+from melanoscan.storage.db import make_engine, make_session_factory
 from melanoscan.storage.models import Screening
+from melanoscan.storage.repository import ScreeningRepository
 
 COLUMNS = {
     "id", "created_at", "status", "label", "p_melanoma", "p_nevus", "p_seborrheic_keratosis", "model_name",
@@ -29,10 +37,15 @@ def test_the_table_has_no_room_for_a_photo_or_an_address():
     assert not any(word in name for name in COLUMNS for word in ("ip", "addr", "agent", "pixels", "blob"))
 
 
-def test_a_screening_is_recorded_without_the_photo(app, client, tiny_images):
+def test_a_screening_is_recorded_without_the_photo(app_factory, database_url, tmp_path, tiny_images):
+    """The whole app on each database: migrate on start, answer, record (no photo), /readyz ready."""
+    app = app_factory(database_url=database_url, data_dir=str(tmp_path), load_hospitals=False)
+    client = app.test_client()
     data = tiny_images[1].read_bytes()
     body = post(client, data, "?lang=ko").get_json()
     state = app.extensions["melanoscan"]
+    assert state.engine.dialect.name == make_url(database_url).get_backend_name()
+    assert client.get("/readyz").status_code == 200
     row = state.repository.get(body["screening_id"])
     assert row is not None
     assert (row.status, row.label, row.lang) == (body["status"], body["label"], "ko")
@@ -44,42 +57,63 @@ def test_a_screening_is_recorded_without_the_photo(app, client, tiny_images):
         assert migrate.current_revision(state.engine) == migrate.head_revision()
         rows = connection.execute(text("SELECT * FROM screenings")).all()
     assert rows and not any(isinstance(value, bytes | bytearray | memoryview) for row in rows for value in row)
+    state.engine.dispose()
 
 
-def test_a_missing_database_still_answers_screenings_and_readyz_says_503(app_factory, tmp_path, tiny_images):
-    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'melanoscan.db'}"
-    app = app_factory(database_url=url, data_dir=str(tmp_path / "data"))
-    client = app.test_client()
-    response = post(client, tiny_images[0].read_bytes())
-    assert response.status_code == 200
-    assert response.get_json()["status"] in ("ok", "retake")
-    ready = client.get("/readyz")
-    assert ready.status_code == 503
-    assert ready.get_json()["checks"] == {"model": True, "database": False}
-    assert ready.get_json()["error"]["code"] == "not_ready"
-    assert "melanoscan_screening_record_failures_total 1.0" in client.get("/metrics").get_data(as_text=True)
-    assert client.get("/healthz").status_code == 200
+def test_repository_round_trip(database_url):
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    repo = ScreeningRepository(make_session_factory(engine))
+    repo.ping()
+    values = dict(
+        status="ok", label="melanoma", probabilities={"melanoma": 0.7, "nevus": 0.2, "seborrheic_keratosis": 0.1},
+        model_name="melanoscan", model_version="0.0.1-dev", image_width=4000, image_height=3000,
+        image_bytes=2_500_000, latency_ms=41.5, lang="ko",
+    )
+    first = repo.add(id=uuid.uuid4().hex, **values)
+    repo.add(id=uuid.uuid4().hex, **{**values, "status": "retake", "label": None, "lang": "en"})
+    assert repo.count() == 2
+    stored = repo.get(first.id)
+    assert stored is not None
+    assert stored.label == "melanoma" and stored.status == "ok"
+    assert stored.p_melanoma == pytest.approx(0.7)
+    assert stored.image_width == 4000 and stored.model_version == "0.0.1-dev"
+    assert repo.get("no-such-id") is None
+    engine.dispose()
 
 
-def test_a_database_that_breaks_after_start_does_not_fail_the_screening(app_factory, tmp_path, tiny_images):
-    app = app_factory(data_dir=str(tmp_path))
+def test_a_database_that_breaks_after_start_does_not_fail_the_screening(app_factory, database_url, tmp_path,
+                                                                        tiny_images):
+    app = app_factory(database_url=database_url, data_dir=str(tmp_path), load_hospitals=False)
     engine = app.extensions["melanoscan"].engine
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE screenings"))
     client = app.test_client()
     assert post(client, tiny_images[0].read_bytes()).status_code == 200
     assert "melanoscan_screening_record_failures_total 1.0" in client.get("/metrics").get_data(as_text=True)
+    app.extensions["melanoscan"].engine.dispose()
 
 
-def test_db_cli_init_and_current(tmp_path, capsys):
-    assert db_cli.main(["init", "--data-dir", str(tmp_path)]) == 0
-    assert db_cli.main(["current", "--data-dir", str(tmp_path)]) == 0
+def test_db_cli_init_and_current(database_url, capsys):
+    where = ["--database-url", database_url]
+    assert db_cli.main(["init", *where]) == 0
+    assert db_cli.main(["current", *where]) == 0
     out = capsys.readouterr().out
     assert f"current: {migrate.head_revision()}" in out
+    assert "hospitals loaded: 649 new rows" in out
+    engine = make_engine(database_url)
+    assert "screenings" in inspect(engine).get_table_names()
+    assert db_cli.main(["downgrade", "--revision", "base", *where]) == 0
+    assert "screenings" not in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_db_cli_defaults_to_sqlite_in_the_data_dir(tmp_path):
+    # SQLite only: what is checked is the default URL, a file in --data-dir.
+    assert db_cli.main(["upgrade", "--data-dir", str(tmp_path)]) == 0
     engine = make_engine(f"sqlite:///{tmp_path / 'melanoscan.db'}")
     assert "screenings" in inspect(engine).get_table_names()
-    assert db_cli.main(["downgrade", "--revision", "base", "--data-dir", str(tmp_path)]) == 0
-    assert "screenings" not in inspect(engine).get_table_names()
+    engine.dispose()
 
 
 def test_revisions_form_one_chain_one_file_each():

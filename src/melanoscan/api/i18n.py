@@ -44,6 +44,7 @@ EN: dict[str, object] = {
         "bad_request": "The request could not be understood.",
         "internal_error": "Something went wrong on our side. Please try again.",
         "not_ready": "The service is not ready.",
+        "rate_limited": "Too many screenings from this client. Please try again in {retry_after} s.",
     },
 }
 
@@ -82,6 +83,7 @@ KO: dict[str, object] = {
         "bad_request": "요청을 이해할 수 없습니다.",
         "internal_error": "서버에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요.",
         "not_ready": "서비스가 아직 준비되지 않았습니다.",
+        "rate_limited": "요청이 너무 많습니다. {retry_after}초 후에 다시 시도해 주세요.",
     },
 }
 
@@ -110,10 +112,12 @@ def label_name(lang: str, label: str) -> str:
     return str(labels.get(label, label))
 
 
-def error_text(lang: str, code: str, fallback: str) -> str:
-    """English keeps the specific message it was raised with; other languages get the translated one."""
-    if lang == DEFAULT_LANG:
+def error_text(lang: str, code: str, fallback: str | None = None, **values: object) -> str:
+    """English keeps the specific message it was raised with; other languages get the translated one.
+    Without a fallback, every language (English too) gets the table's message, `values` filling its {fields}."""
+    if lang == DEFAULT_LANG and fallback is not None:
         return fallback
     errors = MESSAGES.get(lang, EN)["errors"]
     assert isinstance(errors, dict)
-    return str(errors.get(code, fallback))
+    template = errors.get(code, fallback if fallback is not None else code)
+    return str(template).format(**values) if values else str(template)

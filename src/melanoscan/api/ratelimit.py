@@ -38,6 +38,8 @@ from flask_limiter import Limiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from melanoscan.api import i18n
+
 SCREENINGS_RULE = "/api/v1/screenings"
 SCREENINGS_METHOD = "POST"
 DEFAULT_SCREENINGS_LIMIT = "30/minute;500/day"
@@ -76,26 +78,22 @@ def is_screening_request() -> bool:
 
 
 def _rate_limited(exc: TooManyRequests):  # type: ignore[no-untyped-def]
+    # The limit itself is in the X-RateLimit-Limit header; the message (from i18n) says when to retry.
     retry_after = _retry_after_seconds()
-    limit = getattr(getattr(exc, "limit", None), "limit", None)
-    detail = f" (limit: {limit})" if limit is not None else ""
-    message = f"Too many screenings from this client{detail}. Please try again in {retry_after} s."
-    if _lang() == "ko":
-        message = f"요청이 너무 많습니다. {retry_after}초 후에 다시 시도해 주세요."
+    lang = _lang()
+    message = i18n.error_text(lang, "rate_limited", retry_after=retry_after)
     response = jsonify({"error": {"code": "rate_limited", "message": message}})
     response.status_code = 429
     response.headers["Retry-After"] = str(retry_after)
-    response.headers["Content-Language"] = _lang()
+    response.headers["Content-Language"] = lang
     return response
 
 
 def _lang() -> str:
     try:
-        from melanoscan.api import i18n
-
-        return str(i18n.request_lang())
-    except Exception:  # the bare module, outside the service's app
-        return "en"
+        return i18n.request_lang()
+    except Exception:  # outside a request, or a header too broken to parse
+        return i18n.DEFAULT_LANG
 
 
 def _retry_after_seconds() -> int:
