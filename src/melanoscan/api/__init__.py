@@ -33,9 +33,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from melanoscan.api import errors, ops, ratelimit, request_log, screenings
     from melanoscan.api.metrics import Metrics
     from melanoscan.api.state import EXTENSION, ServiceState
+    from melanoscan.hospitals import api as hospitals_api
     from melanoscan.inference.engine import Classifier
     from melanoscan.storage.db import make_engine, make_session_factory
     from melanoscan.storage.repository import ScreeningRepository
+    from melanoscan.web import views as web_views
 
     if settings is None:
         settings = Settings.from_env(**overrides)
@@ -68,13 +70,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     ratelimit.init_app(app, settings)  # POST /api/v1/screenings only; off with MELANOSCAN_RATELIMIT_ENABLED=0
     app.register_blueprint(screenings.bp)
     app.register_blueprint(ops.bp)
-    _register_optional_blueprints(app)
+    app.register_blueprint(hospitals_api.bp)
+    app.register_blueprint(web_views.bp)
     return app
 
 
 def prepare_database(engine: Any, session_factory: Any, *, load_hospitals: bool) -> bool:
-    """Upgrade the schema to head, then load the hospital table if that package is present.
+    """Upgrade the schema to head, then load the shipped hospital table into an empty database.
     A database that is down does not stop the service: screenings still answer, /readyz says 503."""
+    from melanoscan.hospitals.loader import ensure_loaded
     from melanoscan.storage.migrate import upgrade
 
     try:
@@ -84,28 +88,8 @@ def prepare_database(engine: Any, session_factory: Any, *, load_hospitals: bool)
         return False
     if load_hospitals:
         try:
-            from melanoscan.hospitals.loader import ensure_loaded
-        except ImportError:
-            return True
-        try:
             ensure_loaded(session_factory)
         except Exception as exc:
             log.error("loading the hospital table failed: %s: %s", type(exc).__name__, exc)
             return False
     return True
-
-
-def _register_optional_blueprints(app: Flask) -> None:
-    """The hospitals API and the web client live in their own packages; mount them when present."""
-    try:
-        from melanoscan.hospitals.api import bp as hospitals_bp
-    except ImportError:
-        pass
-    else:
-        app.register_blueprint(hospitals_bp)
-    try:
-        from melanoscan.web.views import bp as web_bp
-    except ImportError:
-        pass
-    else:
-        app.register_blueprint(web_bp)

@@ -32,12 +32,9 @@ def main(argv: list[str] | None = None) -> int:
             migrate.upgrade(engine, args.revision or "head")
             print(f"schema at {migrate.current_revision(engine)}")
         if args.action == "init":
-            try:
-                from melanoscan.hospitals.loader import ensure_loaded
-            except ImportError:
-                print("hospitals package not installed; no hospital table loaded")
-            else:
-                print(f"hospitals loaded: {ensure_loaded(make_session_factory(engine))} new rows")
+            from melanoscan.hospitals.loader import ensure_loaded
+
+            print(f"hospitals loaded: {ensure_loaded(make_session_factory(engine))} new rows")
         if args.action == "downgrade":
             if not args.revision:
                 print("melanoscan db downgrade: --revision is required (e.g. base)", file=sys.stderr)

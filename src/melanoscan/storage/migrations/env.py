@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from alembic import context
 
-import melanoscan.storage.models  # registers the screenings table
+import melanoscan.hospitals.models  # registers the hospitals table
+import melanoscan.storage.models  # noqa: F401  # registers the screenings table
 from melanoscan.storage.db import Base, make_engine
-
-with contextlib.suppress(ImportError):  # the hospitals table, when that package is present
-    import melanoscan.hospitals.models  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata
