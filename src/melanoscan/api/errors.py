@@ -32,17 +32,10 @@ class ApiError(Exception):
 
 
 def error_response(code: str, message: str, status: int) -> tuple[Response, int]:
-    lang = _lang()
+    lang = i18n.request_lang()
     response = jsonify({"error": {"code": code, "message": i18n.error_text(lang, code, message)}})
     response.headers["Content-Language"] = lang
     return response, status
-
-
-def _lang() -> str:
-    try:
-        return i18n.request_lang()
-    except Exception:  # outside a request, or a header too broken to parse
-        return i18n.DEFAULT_LANG
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -92,12 +92,15 @@ LANGS: tuple[str, ...] = tuple(MESSAGES)
 
 
 def request_lang() -> str:
-    """`?lang=` if it names a supported language, else Accept-Language's best match, else English."""
-    asked = (request.args.get("lang") or "").strip().lower()[:2]
-    if asked in MESSAGES:
-        return asked
-    best = request.accept_languages.best_match(LANGS)
-    return best or DEFAULT_LANG
+    """`?lang=` if it names a supported language, else Accept-Language's best match, else English.
+    Never raises: outside a request, or with a header too broken to parse, the answer is English."""
+    try:
+        asked = (request.args.get("lang") or "").strip().lower()[:2]
+        if asked in MESSAGES:
+            return asked
+        return request.accept_languages.best_match(LANGS) or DEFAULT_LANG
+    except Exception:
+        return DEFAULT_LANG
 
 
 def text(lang: str, key: str, **values: object) -> str:

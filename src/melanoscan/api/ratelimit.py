@@ -80,20 +80,13 @@ def is_screening_request() -> bool:
 def _rate_limited(exc: TooManyRequests):  # type: ignore[no-untyped-def]
     # The limit itself is in the X-RateLimit-Limit header; the message (from i18n) says when to retry.
     retry_after = _retry_after_seconds()
-    lang = _lang()
+    lang = i18n.request_lang()
     message = i18n.error_text(lang, "rate_limited", retry_after=retry_after)
     response = jsonify({"error": {"code": "rate_limited", "message": message}})
     response.status_code = 429
     response.headers["Retry-After"] = str(retry_after)
     response.headers["Content-Language"] = lang
     return response
-
-
-def _lang() -> str:
-    try:
-        return i18n.request_lang()
-    except Exception:  # outside a request, or a header too broken to parse
-        return i18n.DEFAULT_LANG
 
 
 def _retry_after_seconds() -> int:
