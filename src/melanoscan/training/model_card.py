@@ -166,12 +166,52 @@ melanoscan model-card --metrics <that folder>/metrics.json --out docs/model-card
 """
 
 
+README_START, README_END = "<!-- model-figures:start -->", "<!-- model-figures:end -->"
+
+
+def readme_summary(test: dict[str, Any], spec: ModelSpec) -> str:
+    """The README's short model section: headline figures, where they come from, where the card is."""
+    isic, dedup, pad = test["isic"], test["isic_without_near_duplicates"], test.get("pad_ufes20")
+    mel, sk, reported = fmt(isic["melanoma_auc"]), fmt(isic["seborrheic_keratosis_auc"]), isic["accuracy_when_reported"]
+    lines = [
+        f"`models/melanoscan.onnx` is {spec.name} {spec.version}: {spec.backbone} at {spec.input_size} px, "
+        f"trained on the ISIC 2017 training split, calibrated on its validation split. On the official ISIC 2017 "
+        f"{test.get('split', 'test')} split ({isic['n']} dermoscopy images):",
+        "",
+        f"- melanoma AUC **{mel}**, seborrheic keratosis AUC **{sk}**,"
+        f" mean **{fmt(isic['mean_auc_mel_sk'])}** ({fmt(dedup['mean_auc_mel_sk'])} without near-duplicates)",
+        f"- balanced accuracy {pct(isic['balanced_accuracy'])}, "
+        f"melanoma sensitivity {pct(isic['melanoma_sensitivity'])}"
+        f" at specificity {pct(isic['melanoma_specificity'])}, ECE {fmt(isic['ece'])}",
+        f"- the 0.5 rule sends {pct(isic['retake_fraction'])} to retake; accuracy on the rest {pct(reported)}",
+    ]
+    if pad:
+        lines.append(
+            f"- on {pad['n']} **smartphone photos** (PAD-UFES-20), the real use case: melanoma AUC "
+            f"**{fmt(pad['melanoma_auc'])}**, balanced accuracy {pct(pad['balanced_accuracy'])}, "
+            f"{pct(pad['retake_fraction'])} sent to retake"
+        )
+    lines += [
+        "",
+        f"Measured with `{test['command']}`; data, limits and every figure are in "
+        "[docs/model-card.md](docs/model-card.md).",
+    ]
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, summary: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    path.write_text(text[:start] + "\n" + summary + "\n" + text[end:], encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="melanoscan model-card", description=__doc__.split("\n")[0])
     parser.add_argument("--metrics", type=Path, required=True, help="metrics.json of the test evaluation")
     parser.add_argument("--val-metrics", type=Path, help="metrics.json of the validation evaluation (optional)")
     parser.add_argument("--model", default="models/melanoscan.onnx")
     parser.add_argument("--out", type=Path, default=Path("docs/model-card.md"))
+    parser.add_argument("--readme", type=Path, help="also rewrite the figures between the model-figures markers")
     args = parser.parse_args(argv)
     test = json.loads(args.metrics.read_text(encoding="utf-8"))
     val = json.loads(args.val_metrics.read_text(encoding="utf-8")) if args.val_metrics else None
@@ -179,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(test, spec, val, args.model), encoding="utf-8")
     print(f"wrote {args.out}")
+    if args.readme:
+        update_readme(args.readme, readme_summary(test, spec))
+        print(f"updated {args.readme}")
     return 0
 
 
