@@ -2,10 +2,10 @@
 
 Two inputs: a 12-megapixel phone-sized JPEG (a real ISIC lesion upscaled to 4000x3000 with sensor-like
 noise, quality 90) and a 256 px real lesion JPEG. p50/p95 over --runs runs each, with ONNX Runtime,
-then the same network in PyTorch eager (weights from --checkpoint; skipped when torch or the checkpoint
-is missing). Prints figures; it is not a test.
+then the same network in PyTorch eager (the checkpoints recorded in the model's metadata, or --checkpoint;
+skipped when torch or the checkpoints are missing). Prints figures; it is not a test.
 
-    .venv/bin/python bench/latency.py --runs 100 --threads 2 --checkpoint runs/lite0-224/best.pt
+    .venv/bin/python bench/latency.py --runs 100 --threads 2
 
 Targets (issue 3): 12-MP JPEG end-to-end p50 <= 60 ms on 2 cores; ONNX Runtime >= 3x PyTorch eager.
 """
@@ -31,7 +31,6 @@ from melanoscan.inference.engine import Classifier, softmax
 
 ROOT = Path(__file__).resolve().parents[1]
 LESION = sorted((ROOT / "tests" / "data" / "isic" / "tiny").glob("*.jpg"))[0]
-DEFAULT_CHECKPOINT = ROOT / "runs" / "lite0-224" / "best.pt"
 
 
 def phone_jpeg() -> bytes:
@@ -60,28 +59,29 @@ def p(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def load_torch(checkpoint: Path, backbone: str, input_size: int, threads: int):  # type: ignore[no-untyped-def]
+def load_torch(checkpoints: list[Path], tta: bool, threads: int):  # type: ignore[no-untyped-def]
+    """The very network the ONNX file was exported from (same members, same flip averaging)."""
     try:
         import torch
 
-        from melanoscan.training.backbones import create_model
+        from melanoscan.training.export import load_network
     except ImportError as exc:
         print(f"PyTorch part skipped: {exc.name} is not installed (pip install -e '.[train]')")
         return None
-    if not checkpoint.exists():
-        print(f"PyTorch part skipped: no checkpoint at {checkpoint} (give one with --checkpoint)")
+    missing = [str(path) for path in checkpoints if not path.exists()]
+    if not checkpoints or missing:
+        print(f"PyTorch part skipped: checkpoints missing {missing or '(none recorded)'} (give them with --checkpoint)")
         return None
     torch.set_num_threads(threads)
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    model = create_model(backbone, 3, input_size, pretrained=False)
-    model.load_state_dict(state["model"])
-    return model.eval()
+    network, _, _ = load_network(checkpoints, tta)
+    return network
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
-    parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), help="training checkpoint (.pt)")
+    parser.add_argument("--checkpoint", nargs="*", type=Path,
+                        help="training checkpoints (.pt); default: the members recorded in the model's metadata")
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     args = parser.parse_args(argv)
@@ -106,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     ort_model = timed(lambda: classifier.logits(batch), args.runs)
     rows.append(("224 px tensor", "inference ORT", ort_model))
 
-    model = load_torch(Path(args.checkpoint), spec.backbone, spec.input_size, args.threads)
+    members = [Path(m["checkpoint"]) for m in spec.extra.get("training", {}).get("members", [])]
+    checkpoints = [ROOT / path if not path.is_absolute() else path for path in (args.checkpoint or members)]
+    model = load_torch(checkpoints, spec.extra.get("tta") == "hflip", args.threads)
     torch_model: list[float] | None = None
     if model is not None:
         import torch
