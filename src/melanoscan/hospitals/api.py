@@ -35,22 +35,12 @@ class InvalidQuery(Exception):
 
 
 def _settings(app: Flask) -> Settings:
-    settings = app.config.get("MELANOSCAN")
-    return settings if isinstance(settings, Settings) else Settings.from_env()
+    return app.config["MELANOSCAN"]
 
 
 def session_factory_for(app: Flask) -> sessionmaker:
-    """The app's session factory when the core API published one, else one built from its settings."""
-    for candidate in (app.extensions.get("melanoscan.session_factory"), app.config.get("SESSION_FACTORY"),
-                      getattr(app, "session_factory", None)):
-        if isinstance(candidate, sessionmaker):
-            return candidate
-    state = app.extensions.setdefault("melanoscan.hospitals", {})
-    if "session_factory" not in state:
-        from melanoscan.storage.db import make_engine, make_session_factory
-
-        state["session_factory"] = make_session_factory(make_engine(_settings(app).resolved_database_url))
-    return state["session_factory"]
+    """The session factory create_app publishes for the blueprints."""
+    return app.extensions["melanoscan.session_factory"]
 
 
 def get_index(app: Flask) -> HospitalIndex:
