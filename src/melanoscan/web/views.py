@@ -71,8 +71,7 @@ def asset_version() -> str:
 
 
 def _settings() -> Settings:
-    settings = current_app.config.get("MELANOSCAN")
-    return settings if isinstance(settings, Settings) else Settings.from_env()
+    return current_app.config["MELANOSCAN"]
 
 
 def _lang() -> str:
