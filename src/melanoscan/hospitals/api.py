@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from melanoscan.api.errors import ApiError
 from melanoscan.config import Settings
 from melanoscan.hospitals import ATTRIBUTION, DATA_DATE
 from melanoscan.hospitals.loader import ensure_loaded
@@ -25,13 +26,6 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 _INDEX_KEY = "melanoscan.hospitals.index"
 _lock = threading.Lock()
-
-
-class InvalidQuery(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _settings(app: Flask) -> Settings:
@@ -64,13 +58,13 @@ def get_index(app: Flask) -> HospitalIndex:
 def _coordinate(name: str, low: float, high: float) -> float:
     raw = request.args.get(name)
     if raw is None or raw.strip() == "":
-        raise InvalidQuery("invalid_coordinates", f"`{name}` is required (decimal degrees, WGS84)")
+        raise ApiError("invalid_coordinates", f"`{name}` is required (decimal degrees, WGS84)", 422)
     try:
         value = float(raw)
     except ValueError:
-        raise InvalidQuery("invalid_coordinates", f"`{name}` must be a number, got {raw!r}") from None
+        raise ApiError("invalid_coordinates", f"`{name}` must be a number, got {raw!r}", 422) from None
     if not math.isfinite(value) or not low <= value <= high:
-        raise InvalidQuery("invalid_coordinates", f"`{name}` must be between {low:g} and {high:g}")
+        raise ApiError("invalid_coordinates", f"`{name}` must be between {low:g} and {high:g}", 422)
     return value
 
 
@@ -81,9 +75,9 @@ def _limit() -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidQuery("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}") from None
+        raise ApiError("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}", 422) from None
     if not 1 <= value <= MAX_LIMIT:
-        raise InvalidQuery("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}")
+        raise ApiError("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}", 422)
     return value
 
 
@@ -96,12 +90,7 @@ def _dermatology() -> bool:
         return True
     if value in ("false", "0", "no"):
         return False
-    raise InvalidQuery("invalid_dermatology", "`dermatology` must be true or false")
-
-
-@bp.errorhandler(InvalidQuery)
-def _invalid(exc: InvalidQuery):  # type: ignore[no-untyped-def]
-    return jsonify({"error": {"code": exc.code, "message": exc.message}}), 422
+    raise ApiError("invalid_dermatology", "`dermatology` must be true or false", 422)
 
 
 @bp.get("/api/v1/hospitals")
