@@ -17,8 +17,9 @@ from melanoscan.inference.spec import ModelSpec  # noqa: E402
 from melanoscan.training import evaluate, export, model_card  # noqa: E402
 from melanoscan.training.augment import AugmentConfig, augment  # noqa: E402
 from melanoscan.training.backbones import create_model  # noqa: E402
+from melanoscan.training.config import TrainConfig, parse_args  # noqa: E402
 from melanoscan.training.data import cache_images, labels_of, read_split  # noqa: E402
-from melanoscan.training.train import TrainConfig, eval_batches, parse_args, run, spec_for  # noqa: E402
+from melanoscan.training.train import eval_batches, run, spec_for  # noqa: E402
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "isic"
 pytestmark = pytest.mark.slow
@@ -169,5 +170,11 @@ def test_train_resume_export_evaluate(tmp_path):
     )
     assert f"| melanoma AUC | {auc} |" in card.read_text()
     assert "not a medical device" in card.read_text()
+    # Reproduce: one train line per member, from the configuration export stored, and the export of both
+    train_lines = [line for line in card.read_text().splitlines() if line.startswith("melanoscan train ")]
+    assert len(train_lines) == 2 and all(f"--out {out}" in line for line in train_lines)
+    assert parse_args(train_lines[0].split()[2:]).image_size == 128
+    assert f"--checkpoint {out / 'best.pt'} {out / 'last.pt'}" in card.read_text()
+    assert "ensemble of 2 networks" in card.read_text()
     updated = readme.read_text()
     assert "old" not in updated and f"melanoma AUC **{auc}**" in updated and updated.endswith("tail\n")

@@ -5,7 +5,8 @@ horizontal flip, so the ensemble and test-time augmentation live inside the grap
 call), fit the softmax temperature on the validation split, export ONNX, and check that ONNX Runtime and
 PyTorch agree on real images.
 
-    melanoscan export --checkpoint runs/lite0-224/best.pt --out models/melanoscan.onnx --version 1.0.0
+    melanoscan export --checkpoint runs/lite0-224/best.pt runs/lite0-224-s1/best.pt --out models/melanoscan.onnx \
+        --version 1.0.0
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from melanoscan.inference.engine import softmax
 from melanoscan.inference.spec import spec_path_for
 from melanoscan.training.backbones import create_model
 from melanoscan.training.calibrate import fit_temperature
+from melanoscan.training.config import TrainConfig
 from melanoscan.training.data import cache_images, data_hash, isic_dir, labels_of, read_split
 from melanoscan.training.metrics import summarize
-from melanoscan.training.train import TrainConfig, predict_logits, spec_for
+from melanoscan.training.train import predict_logits, spec_for
 
 log = logging.getLogger("melanoscan.export")
 PARITY_TOLERANCE = 1e-4
@@ -147,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                 "val_mean_auc_at_selection": states[0].get("val_mean_auc"),
                 "members": [
                     {"checkpoint": str(path), "seed": state["config"]["seed"], "backbone": state["config"]["backbone"],
-                     "best_epoch": state.get("epoch"), "val_mean_auc": state.get("val_mean_auc")}
+                     "best_epoch": state.get("epoch"), "val_mean_auc": state.get("val_mean_auc"),
+                     "config": state["config"]}
                     for path, state in zip(args.checkpoint, states, strict=True)
                 ],
             },

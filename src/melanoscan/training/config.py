@@ -1,0 +1,90 @@
+"""Training parameters: one dataclass, its command-line flags, and the way back from a config to flags.
+
+Kept apart from the training loop (and from torch) so the model card can print the exact command that
+trained each shipped network from the configuration stored in the model's metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from melanoscan.training.backbones import BACKBONES
+
+# Where a run reads its data and how many threads it uses do not change what it learns.
+NOT_HYPERPARAMETERS = ("data_dir", "threads", "resume")
+
+
+@dataclass
+class TrainConfig:
+    out: str = "runs/default"
+    data_dir: str | None = None  # ISIC 2017 folder; default $MELANOSCAN_ISIC_DIR or ../shared/data/isic2017
+    train_split: str = "train"
+    val_split: str = "val"
+    backbone: str = "efficientnet-lite0"
+    image_size: int = 224
+    crop_pct: float = 0.875  # eval: resize shorter side to image_size / crop_pct, centre-crop image_size
+    epochs: int = 15
+    batch_size: int = 32
+    lr: float = 6e-4
+    head_lr_mult: float = 5.0  # the fresh head learns faster than the pretrained body
+    weight_decay: float = 1e-4
+    warmup_epochs: float = 1.0
+    freeze_blocks: int = 3  # stem + this many leading MBConv blocks stay frozen (-1: none)
+    label_smoothing: float = 0.05
+    class_weight_power: float = 0.5  # loss weight per class = (1 / frequency) ** power; 0 = unweighted
+    augment_strength: float = 1.0
+    seed: int = 0
+    threads: int = 2
+    max_steps_per_epoch: int = 0  # >0 caps each epoch (smoke tests)
+    pretrained: bool = True
+    resume: bool = False
+
+    @property
+    def resize_size(self) -> int:
+        return round(self.image_size / self.crop_pct)
+
+
+def parse_args(argv: list[str] | None = None, description: str = "") -> TrainConfig:
+    """Flags, and optionally a JSON config file, to a TrainConfig (flags win over the file)."""
+    parser = argparse.ArgumentParser(prog="melanoscan train", description=description)
+    defaults = TrainConfig()
+    parser.add_argument("--config", help="JSON file of TrainConfig fields; flags override it")
+    for name, value in asdict(defaults).items():
+        flag = flag_of(name)
+        if isinstance(value, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+        else:
+            kind = type(value) if value is not None else str
+            parser.add_argument(
+                flag, type=kind, default=None, choices=sorted(BACKBONES) if name == "backbone" else None
+            )
+    args = vars(parser.parse_args(argv))
+    merged = asdict(defaults)
+    config_path = args.pop("config")
+    if config_path:
+        merged.update(json.loads(Path(config_path).read_text(encoding="utf-8")))
+    merged.update({k: v for k, v in args.items() if v is not None})
+    return TrainConfig(**merged)
+
+
+def flag_of(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def train_flags(config: dict[str, Any]) -> list[str]:
+    """The flags that make `melanoscan train` rebuild this config: every hyperparameter off its default."""
+    defaults = asdict(TrainConfig())
+    known = {field.name for field in fields(TrainConfig)}
+    flags = []
+    for name, value in config.items():
+        if name not in known or name in NOT_HYPERPARAMETERS or (value == defaults[name] and name != "out"):
+            continue
+        if isinstance(value, bool):
+            flags.append(flag_of(name) if value else "--no-" + name.replace("_", "-"))
+        else:
+            flags += [flag_of(name), str(value)]
+    return flags
