@@ -159,6 +159,8 @@ def test_train_resume_export_evaluate(tmp_path):
                 str(card),
                 "--readme",
                 str(readme),
+                "--candidates",
+                str(report / "metrics.json"),
             ]
         )
         == 0
@@ -176,5 +178,38 @@ def test_train_resume_export_evaluate(tmp_path):
     assert parse_args(train_lines[0].split()[2:]).image_size == 128
     assert f"--checkpoint {out / 'best.pt'} {out / 'last.pt'}" in card.read_text()
     assert "ensemble of 2 networks" in card.read_text()
+    # The candidates table names each scored model, its cost in passes, and marks the shipped one
+    row = next(line for line in card.read_text().splitlines() if line.startswith("| lite0 seed 3, lite0 seed 3"))
+    assert "+ flip TTA" in row and "| 4 |" in row and row.endswith("**shipped** |")
     updated = readme.read_text()
     assert "old" not in updated and f"melanoma AUC **{auc}**" in updated and updated.endswith("tail\n")
+
+
+def test_members_of_different_input_sizes_export_as_one_graph(tmp_path):
+    """A 128 px and a 96 px member: the graph takes the larger crop and resizes it for the smaller one."""
+    checkpoints = []
+    for size in (128, 96):
+        out = tmp_path / f"run{size}"
+        run(
+            TrainConfig(
+                out=str(out),
+                data_dir=str(TINY),
+                train_split="tiny",
+                val_split="tiny",
+                image_size=size,
+                batch_size=4,
+                epochs=1,
+                max_steps_per_epoch=1,
+            )
+        )
+        checkpoints.append(str(out / "best.pt"))
+    onnx_path = tmp_path / "mixed.onnx"
+    data = ["--data-dir", str(TINY), "--calibration-split", "tiny"]
+    assert export.main(["--checkpoint", *checkpoints, "--out", str(onnx_path), *data]) == 0
+    spec = ModelSpec.load(onnx_path.with_suffix(".json"))
+    assert spec.input_size == 128 and spec.extra["parity_max_abs_diff"] <= 1e-4
+    images = cache_images(read_split(TINY, "tiny"), spec.resize_size)
+    from PIL import Image
+
+    probs = Classifier(onnx_path).predict_proba([Image.fromarray(px) for px in images])
+    assert probs.shape == (9, 3) and np.allclose(probs.sum(1), 1, atol=1e-5)

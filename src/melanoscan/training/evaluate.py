@@ -154,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             "temperature": classifier.spec.temperature,
             "tta": classifier.spec.extra.get("tta", "none"),
             "onnx_sha256": classifier.spec.extra.get("onnx_sha256"),
+            "members": [
+                {key: member.get(key) for key in ("backbone", "seed", "best_epoch", "checkpoint")}
+                for member in classifier.spec.extra.get("training", {}).get("members", [])
+            ],
         },
         "command": "melanoscan evaluate " + shlex.join(sys.argv[2:] if argv is None else argv),
         "date": dt.date.today().isoformat(),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from melanoscan.inference.engine import softmax
 from melanoscan.inference.spec import spec_path_for
@@ -36,32 +37,40 @@ PARITY_TOLERANCE = 1e-4
 
 class AveragedLogits(torch.nn.Module):
     """Ensemble and test-time augmentation inside the graph: the mean of the logits of every member
-    network, on the image and (with tta) its mirror. Serving stays one ONNX call."""
+    network, on the image and (with tta) its mirror. Serving stays one ONNX call.
 
-    def __init__(self, members: list[torch.nn.Module], tta: bool) -> None:
+    Members may differ in input size: the graph takes the largest member's crop, and a smaller member
+    gets it resized to the size it was trained at (bilinear, inside the graph)."""
+
+    def __init__(self, members: list[torch.nn.Module], sizes: list[int], tta: bool) -> None:
         super().__init__()
         self.members = torch.nn.ModuleList(members)
+        self.sizes = sizes
         self.tta = tta
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         views = [x, torch.flip(x, dims=[3])] if self.tta else [x]
-        logits = [member(view) for member in self.members for view in views]
+        logits = []
+        for member, size in zip(self.members, self.sizes, strict=True):
+            for view in views:
+                if size != view.shape[-1]:
+                    view = F.interpolate(view, size=(size, size), mode="bilinear", align_corners=False)
+                logits.append(member(view))
         return torch.stack(logits).mean(dim=0)
 
 
 def load_network(checkpoints: list[Path], tta: bool) -> tuple[torch.nn.Module, TrainConfig, list[dict]]:
-    """One network from one or more checkpoints of the same preprocessing (backbone may differ)."""
+    """One network from one or more checkpoints; the returned config (the largest input) sets preprocessing."""
     states = [torch.load(path, map_location="cpu", weights_only=False) for path in checkpoints]
     configs = [TrainConfig(**state["config"]) for state in states]
-    if len({(c.image_size, c.crop_pct) for c in configs}) > 1:
-        raise SystemExit("ensemble members must share image size and crop")
     members = []
     for config, state in zip(configs, states, strict=True):
         model = create_model(config.backbone, 3, config.image_size, pretrained=False)
         model.load_state_dict(state["model"])
         members.append(model)
-    network = members[0] if len(members) == 1 and not tta else AveragedLogits(members, tta)
-    return network.eval(), configs[0], states
+    sizes = [config.image_size for config in configs]
+    network = members[0] if len(members) == 1 and not tta else AveragedLogits(members, sizes, tta)
+    return network.eval(), max(configs, key=lambda config: config.image_size), states
 
 
 def export_onnx(network: torch.nn.Module, image_size: int, path: Path) -> None:

@@ -118,12 +118,53 @@ def reproduce(spec: ModelSpec, model_path: str, test_command: str) -> str:
     return "\n".join(commands)
 
 
+def describe_candidate(model: dict[str, Any]) -> str:
+    members = model.get("members") or [{"backbone": model["backbone"], "seed": "?"}]
+    names = ", ".join(f"{m['backbone'].removeprefix('efficientnet-')} seed {m['seed']}" for m in members)
+    flip = " + flip TTA" if model.get("tta") == "hflip" else ""
+    return f"{names} at {model['input_size']} px{flip}"
+
+
+def passes(model: dict[str, Any]) -> int:
+    """Network evaluations per photo: the inference cost of a candidate relative to one network."""
+    return max(len(model.get("members") or []), 1) * (2 if model.get("tta") == "hflip" else 1)
+
+
+def candidates_table(candidates: list[dict[str, Any]], shipped_sha: str | None) -> str:
+    """Every model considered, scored on the validation split: how the shipped one was chosen."""
+    lines = [
+        "| candidate | passes | melanoma AUC | SK AUC | mean | ECE | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for metrics in candidates:
+        model, isic = metrics["model"], metrics["isic"]
+        mark = "**shipped**" if shipped_sha and model.get("onnx_sha256") == shipped_sha else ""
+        lines.append(
+            f"| {describe_candidate(model)} | {passes(model)} | {fmt(isic['melanoma_auc'])} | "
+            f"{fmt(isic['seborrheic_keratosis_auc'])} | {fmt(isic['mean_auc_mel_sk'])} | {fmt(isic['ece'])} | {mark} |"
+        )
+    return "\n".join(lines)
+
+
+def selection_text(candidates: list[dict[str, Any]], spec: ModelSpec) -> str:
+    if not candidates:
+        return ""
+    return (
+        "\n### How this model was chosen (validation split only)\n"
+        "Every candidate below was exported and scored on the 150 validation images with "
+        "`melanoscan evaluate --split val`; the test split was scored once, for the shipped model. "
+        "\"Passes\" is the number of network evaluations per photo (members × flips), the inference cost.\n\n"
+        f"{candidates_table(candidates, spec.extra.get('onnx_sha256'))}\n"
+    )
+
+
 def render(
     test: dict[str, Any],
     spec: ModelSpec,
     val: dict[str, Any] | None,
     model_path: str,
     folder: str = "the evaluation folder",
+    candidates: list[dict[str, Any]] | None = None,
 ) -> str:
     classes = spec.classes
     training = spec.extra.get("training", {})
@@ -196,7 +237,7 @@ Command: `{test["command"]}`
 "Argmax" figures take the most probable class for every image; the service itself reports a class only when
 its probability is at least {fmt(test["isic"]["threshold"], 2)} (the retake and "accuracy on the images reported" rows).
 The ISIC 2017 challenge winner scored 0.911 mean AUC, trained on extra external data at full resolution.
-{val_part}
+{val_part}{selection_text(candidates or [], spec)}
 Confusion matrix on the ISIC 2017 {test.get("split", "test")} split (argmax):
 
 {confusion(test["isic"]["confusion_matrix"], classes)}
@@ -273,12 +314,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="models/melanoscan.onnx")
     parser.add_argument("--out", type=Path, default=Path("docs/model-card.md"))
     parser.add_argument("--readme", type=Path, help="also rewrite the figures between the model-figures markers")
+    parser.add_argument(
+        "--candidates", type=Path, nargs="*", default=[], help="validation metrics.json of every model considered"
+    )
     args = parser.parse_args(argv)
     test = json.loads(args.metrics.read_text(encoding="utf-8"))
     val = json.loads(args.val_metrics.read_text(encoding="utf-8")) if args.val_metrics else None
     spec = ModelSpec.load(spec_path_for(args.model))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(test, spec, val, args.model, str(args.metrics.parent)), encoding="utf-8")
+    candidates = [json.loads(path.read_text(encoding="utf-8")) for path in args.candidates]
+    card = render(test, spec, val, args.model, str(args.metrics.parent), candidates)
+    args.out.write_text(card, encoding="utf-8")
     print(f"wrote {args.out}")
     if args.readme:
         update_readme(args.readme, readme_summary(test, spec))
