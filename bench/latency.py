@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             args.runs)))
     batch = prepare(inputs["256 px JPEG"])
     ort_model = timed(lambda: classifier.logits(batch), args.runs)
-    rows.append(("224 px tensor", "inference ORT", ort_model))
+    rows.append((f"{spec.input_size} px tensor", "inference ORT", ort_model))
 
     members = [Path(m["checkpoint"]) for m in spec.extra.get("training", {}).get("members", [])]
     checkpoints = [ROOT / path if not path.is_absolute() else path for path in (args.checkpoint or members)]
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 model(tensor)
 
         torch_model = timed(forward, args.runs)
-        rows.append(("224 px tensor", "inference PyTorch eager", torch_model))
+        rows.append((f"{spec.input_size} px tensor", "inference PyTorch eager", torch_model))
 
     print()
     print(f"{'input':<22} {'what':<26} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8}")

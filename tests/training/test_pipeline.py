@@ -179,8 +179,8 @@ def test_train_resume_export_evaluate(tmp_path):
     assert f"--checkpoint {out / 'best.pt'} {out / 'last.pt'}" in card.read_text()
     assert "ensemble of 2 networks" in card.read_text()
     # The candidates table names each scored model, its cost in passes, and marks the shipped one
-    row = next(line for line in card.read_text().splitlines() if line.startswith("| lite0 seed 3, lite0 seed 3"))
-    assert "+ flip TTA" in row and "| 4 |" in row and row.endswith("**shipped** |")
+    row = next(line for line in card.read_text().splitlines() if line.startswith("| lite0 128 px seed 3 + lite0"))
+    assert "flip TTA" in row and "| 4 |" in row and row.endswith("**shipped** |")
     updated = readme.read_text()
     assert "old" not in updated and f"melanoma AUC **{auc}**" in updated and updated.endswith("tail\n")
 

