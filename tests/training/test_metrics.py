@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("sklearn")
 pytest.importorskip("scipy")
 
-from sklearn.metrics import balanced_accuracy_score, recall_score, roc_auc_score
+from sklearn.metrics import balanced_accuracy_score, log_loss, recall_score, roc_auc_score
 
 from melanoscan.inference.engine import softmax
 from melanoscan.inference.spec import CLASSES
@@ -32,6 +32,14 @@ def test_summary_matches_sklearn():
     assert result["melanoma_sensitivity"] == pytest.approx(recall_score(labels == 0, predicted_mel))
     assert result["melanoma_specificity"] == pytest.approx(recall_score(labels != 0, ~predicted_mel))
     assert sum(map(sum, result["confusion_matrix"])) == len(labels)
+    assert result["log_loss"] == pytest.approx(log_loss(labels, probs))
+
+
+def test_brier_score_by_hand():
+    labels = np.array([0, 2])
+    probs = np.array([[0.8, 0.1, 0.1], [0.2, 0.2, 0.6]])
+    # (0.2² + 0.1² + 0.1²) and (0.2² + 0.2² + 0.4²), averaged
+    assert summarize(labels, probs, CLASSES)["brier"] == pytest.approx((0.06 + 0.24) / 2)
 
 
 def test_retake_fraction_and_reported_accuracy_by_hand():

@@ -11,7 +11,7 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, roc_auc_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, log_loss, roc_auc_score
 
 from melanoscan.inference.decision import DEFAULT_THRESHOLD
 
@@ -89,5 +89,8 @@ def summarize(
         "retake_fraction": float(1 - reported.mean()),
         "accuracy_when_reported": float((predicted == labels)[reported].mean()) if reported.any() else float("nan"),
         "ece": expected_calibration_error(labels, probs),
+        # Proper scoring rules: unlike ECE they do not depend on binning, so they compare models more stably.
+        "log_loss": float(log_loss(labels, probs, labels=list(range(len(classes))))),
+        "brier": float(((probs - np.eye(len(classes))[labels]) ** 2).sum(axis=1).mean()),
         "confusion_matrix": confusion_matrix(labels, predicted, labels=list(range(len(classes)))).tolist(),
     }
