@@ -242,8 +242,8 @@ with a spot that is new, changing, bleeding or worrying should see a doctor, wha
 ## Data
 - **ISIC 2017 Challenge, Part 3** (CC0; Codella et al., arXiv:1710.05006): the official splits, 2000 train
   (374 melanoma, 1372 nevus, 254 SK), 150 validation, 600 test. Images are 256×256 JPEG copies that were
-  squashed to a square without keeping the aspect ratio. Trained on train; epoch and temperature chosen on
-  validation; test evaluated once for this model.
+  squashed to a square without keeping the aspect ratio. Trained on train; epoch, temperature and the candidate
+  chosen on validation; test evaluated once for this model.
 - **PAD-UFES-20** (CC BY 4.0; Pacheco et al., 2020): {pad["n"] if pad else "n/a"} smartphone photos of melanoma,
   nevus and SK, used only for evaluation, never for training or choosing.
 
