@@ -10,7 +10,7 @@ the OpenAPI document, hospitals and static files never are. Configuration (envir
     MELANOSCAN_RATELIMIT_SCREENINGS   limits per client, ';'-separated (default "30/minute;500/day");
                                       "" or "off": none
     MELANOSCAN_RATELIMIT_STORAGE_URL  where counters live (default "memory://"); shared by several
-                                      workers/hosts: "redis://host:6379/0" (needs `pip install redis`)
+                                      workers/hosts: "redis://host:6379/0" (needs the `redis` extra)
     MELANOSCAN_RATELIMIT_ENABLED      "0" turns every limit off (benchmarks, tests); default "1"
     MELANOSCAN_TRUSTED_PROXIES        reverse proxies in front of the app (default 0). N > 0 takes the
                                       client address from the N-th X-Forwarded-For entry from the right
