@@ -105,6 +105,8 @@ def test_train_resume_export_evaluate(tmp_path):
     assert spec.version == "t1" and spec.input_size == 128 and spec.extra["tta"] == "hflip"
     assert spec.extra["parity_max_abs_diff"] <= 1e-4
     assert len(spec.extra["training"]["members"]) == 2
+    assert spec.extra["metrics"]["split"] == "tiny" and 0 <= spec.extra["metrics"]["ece"] <= 1
+    assert set(export.HEADLINE_METRICS) <= spec.extra["metrics"].keys()
     assert spec.temperature > 0
 
     # ONNX Runtime through the serving classifier equals PyTorch on the same real images
