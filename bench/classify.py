@@ -26,12 +26,15 @@ def main() -> int:
         return 1
     count = sum(1 for _ in folder.glob("*.jpg"))
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "melanoscan.cli", "classify", str(folder), "--json"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "melanoscan.cli", "classify", str(folder), "--json"], capture_output=True, text=True
+    )
     seconds = time.perf_counter() - start
     lines = done.stdout.count("\n")
-    print(f"classify {folder}: {lines}/{count} images in {seconds:.1f} s ({lines / seconds:.1f} images/s), "
-          f"exit code {done.returncode}")
+    print(
+        f"classify {folder}: {lines}/{count} images in {seconds:.1f} s ({lines / seconds:.1f} images/s), "
+        f"exit code {done.returncode}"
+    )
     return 0
 
 

@@ -167,14 +167,25 @@ def run(seconds: int, max_pixels: int, timeout: int, rss_limit_mb: int, log) -> 
     while (left := int(deadline - time.monotonic())) > 5:
         rounds += 1
         cmd = [
-            sys.executable, str(Path(__file__).resolve()), "--worker", "--max-pixels", str(max_pixels), "--",
-            f"-max_total_time={left}", f"-timeout={timeout}", f"-rss_limit_mb={rss_limit_mb}",
-            "-max_len=65536", f"-artifact_prefix={crashes}/", "-print_final_stats=1",
-            str(corpus), str(seeds),
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            "--max-pixels",
+            str(max_pixels),
+            "--",
+            f"-max_total_time={left}",
+            f"-timeout={timeout}",
+            f"-rss_limit_mb={rss_limit_mb}",
+            "-max_len=65536",
+            f"-artifact_prefix={crashes}/",
+            "-print_final_stats=1",
+            str(corpus),
+            str(seeds),
         ]
         env = dict(os.environ, PYTHONHASHSEED="0", MELANOSCAN_ORT_THREADS="1")
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                errors="replace")
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, errors="replace"
+        )
         assert proc.stdout is not None
         runs_this_round = 0
         artifact: Path | None = None

@@ -67,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         http = []
         for lat, lon in points:
             start = time.perf_counter_ns()
-            r = client.get(f"/api/v1/hospitals?lat={lat:.6f}&lon={lon:.6f}&limit={args.k}"
-                           f"&dermatology={'true' if derm else 'false'}")
+            r = client.get(
+                f"/api/v1/hospitals?lat={lat:.6f}&lon={lon:.6f}&limit={args.k}"
+                f"&dermatology={'true' if derm else 'false'}"
+            )
             http.append((time.perf_counter_ns() - start) / 1000)
             assert r.status_code == 200
         print(f"GET /api/v1/hospitals (Flask test client, incl. JSON):  {_percentiles(http)}")

@@ -80,8 +80,12 @@ def load_torch(checkpoints: list[Path], tta: bool, threads: int):  # type: ignor
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=str(DEFAULT_MODEL))
-    parser.add_argument("--checkpoint", nargs="*", type=Path,
-                        help="training checkpoints (.pt); default: the members recorded in the model's metadata")
+    parser.add_argument(
+        "--checkpoint",
+        nargs="*",
+        type=Path,
+        help="training checkpoints (.pt); default: the members recorded in the model's metadata",
+    )
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     args = parser.parse_args(argv)
@@ -89,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     classifier = Classifier(args.model, threads=args.threads)
     spec = classifier.spec
     inputs = {"12-MP JPEG 4000x3000": phone_jpeg(), "256 px JPEG": LESION.read_bytes()}
-    print(f"model {spec.name} {spec.version} ({spec.backbone}, {spec.input_size} px); "
-          f"{args.threads} threads; {args.runs} runs each; cores visible: {len(os.sched_getaffinity(0))}")
+    print(
+        f"model {spec.name} {spec.version} ({spec.backbone}, {spec.input_size} px); "
+        f"{args.threads} threads; {args.runs} runs each; cores visible: {len(os.sched_getaffinity(0))}"
+    )
     print(f"12-MP JPEG: {len(inputs['12-MP JPEG 4000x3000']) / 1e6:.1f} MB")
 
     def prepare(data: bytes) -> np.ndarray:
@@ -99,9 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str, list[float]]] = []
     for name, data in inputs.items():
         rows.append((name, "decode+preprocess", timed(lambda data=data: prepare(data), args.runs)))
-        rows.append((name, "end-to-end ORT", timed(
-            lambda data=data: classifier.predict_proba([decode_image(data, draft_size=spec.resize_size)]),
-            args.runs)))
+        rows.append(
+            (
+                name,
+                "end-to-end ORT",
+                timed(
+                    lambda data=data: classifier.predict_proba([decode_image(data, draft_size=spec.resize_size)]),
+                    args.runs,
+                ),
+            )
+        )
     batch = prepare(inputs["256 px JPEG"])
     ort_model = timed(lambda: classifier.logits(batch), args.runs)
     rows.append((f"{spec.input_size} px tensor", "inference ORT", ort_model))
@@ -123,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             drift = float(np.abs(model(tensor).numpy() - classifier.logits(batch)).max())
         print(f"PyTorch vs ORT max |logit difference| on the 256 px image: {drift:.2e}")
         if drift > 1e-3:
-            print("  (the checkpoint is not the one this ONNX file was exported from: same network, other "
-                  "weights; the timing comparison holds, the outputs differ)")
+            print(
+                "  (the checkpoint is not the one this ONNX file was exported from: same network, other "
+                "weights; the timing comparison holds, the outputs differ)"
+            )
         for name, data in inputs.items():
             rows.append((name, "end-to-end PyTorch eager", timed(lambda data=data: torch_probs(data), args.runs)))
 

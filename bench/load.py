@@ -89,25 +89,26 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = tempfile.mkdtemp(prefix="melanoscan-load-")
         env = dict(os.environ)
-        env.update({
-            "MELANOSCAN_DATA_DIR": self.tmp,
-            "MELANOSCAN_RATELIMIT_ENABLED": "0",
-            "MELANOSCAN_BIND": f"127.0.0.1:{self.port}",
-            "MELANOSCAN_LOG_LEVEL": env.get("MELANOSCAN_LOG_LEVEL", "WARNING"),
-        })
+        env.update(
+            {
+                "MELANOSCAN_DATA_DIR": self.tmp,
+                "MELANOSCAN_RATELIMIT_ENABLED": "0",
+                "MELANOSCAN_BIND": f"127.0.0.1:{self.port}",
+                "MELANOSCAN_LOG_LEVEL": env.get("MELANOSCAN_LOG_LEVEL", "WARNING"),
+            }
+        )
         if workers:
             env["MELANOSCAN_WORKERS"] = str(workers)
         if launcher == "serve":
-            cmd = [sys.executable, "-m", "melanoscan.cli", "serve", "--host", "127.0.0.1",
-                   "--port", str(self.port)]
+            cmd = [sys.executable, "-m", "melanoscan.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         else:  # gunicorn's CLI with the repo's config, no worker recycling (soak)
             gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-            cmd = [gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "--max-requests", "0",
-                   "melanoscan.api:create_app()"]
+            cmd = [gunicorn, "-c", str(ROOT / "gunicorn.conf.py"), "--max-requests", "0", "melanoscan.api:create_app()"]
         self.cmd = cmd
         self.log = log_path.open("w")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         deadline = time.monotonic() + timeout
@@ -186,8 +187,15 @@ class Results:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def client(url: str, images: list[tuple[str, bytes]], offset: int, stop_at: float, timeout: float,
-           results: Results, timeline: list[tuple[float, int]]) -> None:
+def client(
+    url: str,
+    images: list[tuple[str, bytes]],
+    offset: int,
+    stop_at: float,
+    timeout: float,
+    results: Results,
+    timeline: list[tuple[float, int]],
+) -> None:
     session = requests.Session()
     i = offset
     while time.monotonic() < stop_at:
@@ -195,8 +203,7 @@ def client(url: str, images: list[tuple[str, bytes]], offset: int, stop_at: floa
         i += 1
         started = time.perf_counter()
         try:
-            response = session.post(url + ENDPOINT, files={"image": (name, data, "image/jpeg")},
-                                    timeout=timeout)
+            response = session.post(url + ENDPOINT, files={"image": (name, data, "image/jpeg")}, timeout=timeout)
             status = response.status_code
             error = None
         except requests.RequestException as exc:
@@ -218,16 +225,22 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def run_load(url: str, images: list[tuple[str, bytes]], concurrency: int, seconds: float, timeout: float,
-             master: psutil.Process | None, sample_every: float) -> dict:
+def run_load(
+    url: str,
+    images: list[tuple[str, bytes]],
+    concurrency: int,
+    seconds: float,
+    timeout: float,
+    master: psutil.Process | None,
+    sample_every: float,
+) -> dict:
     results = Results()
     timeline: list[tuple[float, int]] = []
     rss_samples: list[tuple[float, dict[int, float]]] = []
     started = time.monotonic()
     stop_at = started + seconds
     threads = [
-        threading.Thread(target=client, args=(url, images, k, stop_at, timeout, results, timeline),
-                         daemon=True)
+        threading.Thread(target=client, args=(url, images, k, stop_at, timeout, results, timeline), daemon=True)
         for k in range(concurrency)
     ]
     rss_samples.append((0.0, worker_rss(master)))
@@ -242,8 +255,11 @@ def run_load(url: str, images: list[tuple[str, bytes]], concurrency: int, second
         if now >= next_sample and now < stop_at:
             rss_samples.append((now - started, worker_rss(master)))
             done = len(results.latencies_ms)
-            print(f"  t={now - started:6.0f} s  ok={done:7d}  "
-                  f"rss={', '.join(f'{v:.0f}' for v in rss_samples[-1][1].values())} MiB", flush=True)
+            print(
+                f"  t={now - started:6.0f} s  ok={done:7d}  "
+                f"rss={', '.join(f'{v:.0f}' for v in rss_samples[-1][1].values())} MiB",
+                flush=True,
+            )
             next_sample += sample_every
         if now > stop_at + timeout + 5:
             break
@@ -262,8 +278,10 @@ def run_load(url: str, images: list[tuple[str, bytes]], concurrency: int, second
         "ok": ok,
         "throughput_per_s": round(ok / elapsed, 2),
         "latency_ms": {
-            "p50": round(percentile(lat, 50), 1), "p95": round(percentile(lat, 95), 1),
-            "p99": round(percentile(lat, 99), 1), "mean": round(statistics.fmean(lat), 1) if lat else None,
+            "p50": round(percentile(lat, 50), 1),
+            "p95": round(percentile(lat, 95), 1),
+            "p99": round(percentile(lat, 99), 1),
+            "mean": round(statistics.fmean(lat), 1) if lat else None,
             "max": round(max(lat), 1) if lat else None,
         },
         "errors": errors,
@@ -271,10 +289,10 @@ def run_load(url: str, images: list[tuple[str, bytes]], concurrency: int, second
         # CPU the server got, and what one screening costs: throughput on a machine of its own is
         # about cores / cpu_ms_per_screening (minus what the load client itself uses).
         "server_cpu_s": round(cpu_end - cpu_start, 1) if cpu_start is not None and cpu_end else None,
-        "server_cores_used": round((cpu_end - cpu_start) / elapsed, 2) if cpu_start is not None and cpu_end
+        "server_cores_used": round((cpu_end - cpu_start) / elapsed, 2) if cpu_start is not None and cpu_end else None,
+        "cpu_ms_per_screening": round(1000 * (cpu_end - cpu_start) / ok, 1)
+        if cpu_start is not None and cpu_end and ok
         else None,
-        "cpu_ms_per_screening": round(1000 * (cpu_end - cpu_start) / ok, 1) if cpu_start is not None and cpu_end
-        and ok else None,
         "machine_cores_busy": round(machine_busy / elapsed, 2),
         "rss_samples": [(round(t, 1), {str(k): round(v, 1) for k, v in s.items()}) for t, s in rss_samples],
     }
@@ -314,9 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", "-t", type=float, default=None, help="default 60 (soak: 600)")
     parser.add_argument("--soak", action="store_true", help="long run (600 s) sampling RSS; no recycling")
     parser.add_argument("--workers", type=int, help="MELANOSCAN_WORKERS for the started server")
-    parser.add_argument("--launcher", choices=["serve", "gunicorn"], default=None,
-                        help="how to start the server: `melanoscan serve` (default) or gunicorn's CLI "
-                             "with gunicorn.conf.py and --max-requests 0 (the default for --soak)")
+    parser.add_argument(
+        "--launcher",
+        choices=["serve", "gunicorn"],
+        default=None,
+        help="how to start the server: `melanoscan serve` (default) or gunicorn's CLI "
+        "with gunicorn.conf.py and --max-requests 0 (the default for --soak)",
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
     parser.add_argument("--sample-every", type=float, default=None, help="RSS sample period, seconds")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -346,8 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         master = gunicorn_master(url, args.pid if args.url else (server.proc.pid if server else None))
         workers_hint = max(1, len(worker_rss(master)))
         warm_up(url, images, workers_hint)
-        print(f"server: {url}, {workers_hint} worker(s); {args.concurrency} clients for {seconds:.0f} s",
-              flush=True)
+        print(f"server: {url}, {workers_hint} worker(s); {args.concurrency} clients for {seconds:.0f} s", flush=True)
         result = run_load(url, images, args.concurrency, seconds, args.timeout, master, sample_every)
     finally:
         if server is not None:
@@ -360,17 +381,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"latency        p50 {lat['p50']} ms   p95 {lat['p95']} ms   p99 {lat['p99']} ms   max {lat['max']} ms")
     print(f"errors         {result['errors'] or 0}")
     if result["cpu_ms_per_screening"] is not None:
-        print(f"server CPU     {result['server_cores_used']} cores on average "
-              f"(whole machine busy: {result['machine_cores_busy']} of {os.cpu_count()}); "
-              f"{result['cpu_ms_per_screening']} CPU-ms per screening")
+        print(
+            f"server CPU     {result['server_cores_used']} cores on average "
+            f"(whole machine busy: {result['machine_cores_busy']} of {os.cpu_count()}); "
+            f"{result['cpu_ms_per_screening']} CPU-ms per screening"
+        )
     lines, growth = rss_report(result["rss_samples"])
     print("RSS per worker (start of the measured run -> end)")
     print("\n".join(lines) if lines else "  (no gunicorn workers found: pass --pid)")
     if growth is not None:
         print(f"max RSS growth {growth:+.1f}%")
-    result.update({"images": args.images, "concurrency": args.concurrency, "rss_growth_pct": growth,
-                   "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "launcher": launcher,
-                   "cpu": _cpu_model(), "nproc": os.cpu_count()})
+    result.update(
+        {
+            "images": args.images,
+            "concurrency": args.concurrency,
+            "rss_growth_pct": growth,
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "launcher": launcher,
+            "cpu": _cpu_model(),
+            "nproc": os.cpu_count(),
+        }
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n")

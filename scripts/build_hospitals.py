@@ -98,22 +98,38 @@ def write_table(rows: list[dict], out: Path) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
         for r in rows:
-            writer.writerow([r["name"], r["kind"], "true" if r["dermatology"] else "false", r["address"],
-                             r["phone"], f"{r['lat']:.6f}", f"{r['lon']:.6f}"])
+            writer.writerow(
+                [
+                    r["name"],
+                    r["kind"],
+                    "true" if r["dermatology"] else "false",
+                    r["address"],
+                    r["phone"],
+                    f"{r['lat']:.6f}",
+                    f"{r['lon']:.6f}",
+                ]
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", type=Path, default=None,
-                        help="kr_hospitals.csv (default: $MELANOSCAN_SHARED/data/hospitals/kr_hospitals.csv)")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="kr_hospitals.csv (default: $MELANOSCAN_SHARED/data/hospitals/kr_hospitals.csv)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output CSV (default: {DEFAULT_OUT})")
-    parser.add_argument("--expect-rows", type=int, default=649,
-                        help="fail unless the source has this many rows (0: any); the 2020-09 file has 649")
+    parser.add_argument(
+        "--expect-rows",
+        type=int,
+        default=649,
+        help="fail unless the source has this many rows (0: any); the 2020-09 file has 649",
+    )
     args = parser.parse_args(argv)
     source = args.source or default_source()
     if not source.is_file():
-        print(f"build_hospitals: source not found: {source} (use --source or MELANOSCAN_SHARED)",
-              file=sys.stderr)
+        print(f"build_hospitals: source not found: {source} (use --source or MELANOSCAN_SHARED)", file=sys.stderr)
         return 2
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     try:

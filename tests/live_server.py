@@ -40,8 +40,21 @@ class LiveServer:
             **(env or {}),
         }
         child_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        command = [sys.executable, "-m", "melanoscan.cli", "serve", "--port", str(self.port),
-                   "--data-dir", str(data_dir), "--model", str(MODEL), "--workers", "1", *extra]
+        command = [
+            sys.executable,
+            "-m",
+            "melanoscan.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(data_dir),
+            "--model",
+            str(MODEL),
+            "--workers",
+            "1",
+            *extra,
+        ]
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=self._log, stderr=subprocess.STDOUT)
 

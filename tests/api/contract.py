@@ -6,8 +6,17 @@ import math
 import uuid
 
 CLASSES = ("melanoma", "nevus", "seborrheic_keratosis")
-KEYS = {"status", "label", "probability", "probabilities", "message", "disclaimer", "model", "hospitals_url",
-        "screening_id"}
+KEYS = {
+    "status",
+    "label",
+    "probability",
+    "probabilities",
+    "message",
+    "disclaimer",
+    "model",
+    "hospitals_url",
+    "screening_id",
+}
 
 
 def check_screening(body: dict, threshold: float = 0.5) -> None:

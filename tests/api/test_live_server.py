@@ -12,8 +12,9 @@ SCREENINGS = "/api/v1/screenings"
 
 
 def post_image(base: str, data: bytes, filename: str, **kwargs) -> requests.Response:  # type: ignore[no-untyped-def]
-    return requests.post(base + SCREENINGS, files={"image": (filename, data, "application/octet-stream")},
-                         timeout=60, **kwargs)
+    return requests.post(
+        base + SCREENINGS, files={"image": (filename, data, "application/octet-stream")}, timeout=60, **kwargs
+    )
 
 
 def assert_healthy(base: str) -> None:
@@ -38,23 +39,39 @@ REQUEST_CASES = [
     ("body_over_limit", "POST", {"files": {"image": ("big.jpg", BIG)}}, 413, "payload_too_large"),
     ("missing_field", "POST", {"files": {"other": ("a.txt", b"x")}}, 400, "missing_image"),
     ("wrong_field_name", "POST", {"files": {"file": ("a.jpg", b"\xff\xd8\xff")}}, 400, "missing_image"),
-    ("image_as_text_field", "POST", {"data": {"image": "not a file"},
-                                     "files": {"x": ("x", b"")}}, 400, "missing_image"),
+    (
+        "image_as_text_field",
+        "POST",
+        {"data": {"image": "not a file"}, "files": {"x": ("x", b"")}},
+        400,
+        "missing_image",
+    ),
     ("json_body", "POST", {"json": {"image": "aGVsbG8="}}, 415, "unsupported_content_type"),
     ("urlencoded_body", "POST", {"data": {"image": "x"}}, 415, "unsupported_content_type"),
-    ("raw_jpeg_body", "POST", {"data": b"\xff\xd8\xff\xe0", "headers": {"Content-Type": "image/jpeg"}},
-     415, "unsupported_content_type"),
+    (
+        "raw_jpeg_body",
+        "POST",
+        {"data": b"\xff\xd8\xff\xe0", "headers": {"Content-Type": "image/jpeg"}},
+        415,
+        "unsupported_content_type",
+    ),
     ("no_body", "POST", {}, 415, "unsupported_content_type"),
-    ("multipart_without_boundary", "POST", {"data": b"--x\r\n", "headers": {
-        "Content-Type": "multipart/form-data"}}, 400, None),
+    (
+        "multipart_without_boundary",
+        "POST",
+        {"data": b"--x\r\n", "headers": {"Content-Type": "multipart/form-data"}},
+        400,
+        None,
+    ),
     ("get_on_post_route", "GET", {}, 405, "method_not_allowed"),
     ("put_on_post_route", "PUT", {"data": b"x"}, 405, "method_not_allowed"),
     ("delete_on_post_route", "DELETE", {}, 405, "method_not_allowed"),
 ]
 
 
-@pytest.mark.parametrize(("method", "kwargs", "status", "code"), [c[1:] for c in REQUEST_CASES],
-                         ids=[c[0] for c in REQUEST_CASES])
+@pytest.mark.parametrize(
+    ("method", "kwargs", "status", "code"), [c[1:] for c in REQUEST_CASES], ids=[c[0] for c in REQUEST_CASES]
+)
 def test_request_abuse(live_server, method, kwargs, status, code):  # type: ignore[no-untyped-def]
     response = requests.request(method, live_server.url + SCREENINGS, timeout=60, **kwargs)
     assert response.status_code == status, response.text

@@ -56,7 +56,8 @@ def test_real_model_just_above_and_at_its_own_probability(classifier, tiny_image
     answers = {}
     for name, app in (("above", above), ("at", at)):
         response = app.test_client().post(
-            "/api/v1/screenings", data={"image": (io.BytesIO(data), "lesion.jpg")},
+            "/api/v1/screenings",
+            data={"image": (io.BytesIO(data), "lesion.jpg")},
         )
         assert response.status_code == 200
         answers[name] = response.get_json()

@@ -11,8 +11,9 @@ API_FIELDS = {"status", "label", "probability", "probabilities", "message", "dis
 
 
 def classify(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "melanoscan.cli", "classify", *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "melanoscan.cli", "classify", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_folder_with_a_bad_file_json(tmp_path):

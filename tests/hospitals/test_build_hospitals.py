@@ -30,15 +30,18 @@ def test_shipped_table_is_the_scripts_output(tmp_path):
 HEADER = "name,kind,dermatology,address,phone,lat,lon\n"
 
 
-@pytest.mark.parametrize("body, problem", [
-    ("name,kind,address,phone,lat,lon\nA,hospital,x,1,37,127\n", "missing columns"),
-    (HEADER + "A,clinicx,true,x,1,37,127\n", "unknown kind"),
-    (HEADER + "A,hospital,yes,x,1,37,127\n", "true/false"),
-    (HEADER + "A,hospital,true,x,1,40.1,127\n", "lat"),
-    (HEADER + "A,hospital,true,x,1,37,12x\n", "not a number"),
-    (HEADER + "A,hospital,true,x,1,37,127\nA,hospital,true,y,2,37,127\n", "duplicate"),
-    (HEADER + ",hospital,true,x,1,37,127\n", "empty name"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ("name,kind,address,phone,lat,lon\nA,hospital,x,1,37,127\n", "missing columns"),
+        (HEADER + "A,clinicx,true,x,1,37,127\n", "unknown kind"),
+        (HEADER + "A,hospital,yes,x,1,37,127\n", "true/false"),
+        (HEADER + "A,hospital,true,x,1,40.1,127\n", "lat"),
+        (HEADER + "A,hospital,true,x,1,37,12x\n", "not a number"),
+        (HEADER + "A,hospital,true,x,1,37,127\nA,hospital,true,y,2,37,127\n", "duplicate"),
+        (HEADER + ",hospital,true,x,1,37,127\n", "empty name"),
+    ],
+)
 def test_validation_rejects_bad_sources(tmp_path, capsys, body, problem):
     build = _script()
     src = tmp_path / "bad.csv"

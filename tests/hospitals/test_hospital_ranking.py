@@ -68,8 +68,9 @@ def test_dermatology_filter_and_limits(index):
 
 def test_empty_and_tiny_index():
     assert HospitalIndex([]).nearest(37.5, 127.0, 5) == []
-    one = HospitalIndex([{"name": "a", "kind": "hospital", "dermatology": False, "address": "", "phone": "",
-                          "lat": 37.5, "lon": 127.0}])
+    one = HospitalIndex(
+        [{"name": "a", "kind": "hospital", "dermatology": False, "address": "", "phone": "", "lat": 37.5, "lon": 127.0}]
+    )
     assert one.nearest(37.5, 127.0, 5) == []
     assert one.nearest(37.5, 127.0, 5, dermatology=False)[0].to_dict()["distance_km"] == 0.0
 

@@ -27,24 +27,27 @@ def test_limit_and_dermatology_flag(client):
     assert len(r.get_json()["hospitals"]) == 1
 
 
-@pytest.mark.parametrize("query, code", [
-    ("", "invalid_coordinates"),
-    ("lat=37.5", "invalid_coordinates"),
-    ("lon=127", "invalid_coordinates"),
-    ("lat=&lon=127", "invalid_coordinates"),
-    ("lat=abc&lon=127", "invalid_coordinates"),
-    ("lat=91&lon=127", "invalid_coordinates"),
-    ("lat=-90.5&lon=127", "invalid_coordinates"),
-    ("lat=37&lon=180.01", "invalid_coordinates"),
-    ("lat=nan&lon=127", "invalid_coordinates"),
-    ("lat=37&lon=inf", "invalid_coordinates"),
-    ("lat=37&lon=127&limit=0", "invalid_limit"),
-    ("lat=37&lon=127&limit=51", "invalid_limit"),
-    ("lat=37&lon=127&limit=-3", "invalid_limit"),
-    ("lat=37&lon=127&limit=2.5", "invalid_limit"),
-    ("lat=37&lon=127&limit=ten", "invalid_limit"),
-    ("lat=37&lon=127&dermatology=maybe", "invalid_dermatology"),
-])
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("", "invalid_coordinates"),
+        ("lat=37.5", "invalid_coordinates"),
+        ("lon=127", "invalid_coordinates"),
+        ("lat=&lon=127", "invalid_coordinates"),
+        ("lat=abc&lon=127", "invalid_coordinates"),
+        ("lat=91&lon=127", "invalid_coordinates"),
+        ("lat=-90.5&lon=127", "invalid_coordinates"),
+        ("lat=37&lon=180.01", "invalid_coordinates"),
+        ("lat=nan&lon=127", "invalid_coordinates"),
+        ("lat=37&lon=inf", "invalid_coordinates"),
+        ("lat=37&lon=127&limit=0", "invalid_limit"),
+        ("lat=37&lon=127&limit=51", "invalid_limit"),
+        ("lat=37&lon=127&limit=-3", "invalid_limit"),
+        ("lat=37&lon=127&limit=2.5", "invalid_limit"),
+        ("lat=37&lon=127&limit=ten", "invalid_limit"),
+        ("lat=37&lon=127&dermatology=maybe", "invalid_dermatology"),
+    ],
+)
 def test_invalid_queries_are_422_json(client, query, code):
     r = client.get(f"/api/v1/hospitals?{query}")
     assert r.status_code == 422

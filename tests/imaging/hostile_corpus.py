@@ -256,8 +256,9 @@ CASES: list[Case] = [
     Case("bmp_bomb_30000", bmp_bomb, "bomb.bmp", 413, "image_too_large"),
     Case("random_bytes", random_bytes, "photo.jpg", 415, "unsupported_media_type"),
     Case("text", lambda: b"this is not a photo\n" * 20, "notes.txt", 415, "unsupported_media_type"),
-    Case("html_named_png", lambda: b"<!doctype html><html><body>hi</body></html>", "x.png", 415,
-         "unsupported_media_type"),
+    Case(
+        "html_named_png", lambda: b"<!doctype html><html><body>hi</body></html>", "x.png", 415, "unsupported_media_type"
+    ),
     Case("svg", lambda: SVG, "lesion.svg", 415, "unsupported_media_type"),
     Case("pdf", lambda: PDF, "scan.pdf", 415, "unsupported_media_type"),
     Case("eps", lambda: EPS, "figure.eps", 415, "unsupported_media_type"),

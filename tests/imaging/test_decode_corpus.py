@@ -47,9 +47,14 @@ _STORE = {
 }
 # What a viewer does to the stored pixels for each tag (the inverse of _STORE).
 _SHOW = {
-    1: [], 2: [Image.Transpose.FLIP_LEFT_RIGHT], 3: [Image.Transpose.ROTATE_180],
-    4: [Image.Transpose.FLIP_TOP_BOTTOM], 5: [Image.Transpose.TRANSPOSE], 6: [Image.Transpose.ROTATE_270],
-    7: [Image.Transpose.TRANSVERSE], 8: [Image.Transpose.ROTATE_90],
+    1: [],
+    2: [Image.Transpose.FLIP_LEFT_RIGHT],
+    3: [Image.Transpose.ROTATE_180],
+    4: [Image.Transpose.FLIP_TOP_BOTTOM],
+    5: [Image.Transpose.TRANSPOSE],
+    6: [Image.Transpose.ROTATE_270],
+    7: [Image.Transpose.TRANSVERSE],
+    8: [Image.Transpose.ROTATE_90],
 }
 
 
@@ -107,11 +112,15 @@ def test_every_non_jpeg_format_opens():
         assert decode_image(save(lesion(), fmt)).size == (256, 256)
 
 
-@pytest.mark.parametrize("mode", ["1", "L", "P", "RGB", "RGBA", "LA", "PA", "CMYK", "YCbCr", "LAB", "HSV",
-                                  "I", "I;16", "F", "RGBa", "La"])
+@pytest.mark.parametrize(
+    "mode", ["1", "L", "P", "RGB", "RGBA", "LA", "PA", "CMYK", "YCbCr", "LAB", "HSV", "I", "I;16", "F", "RGBa", "La"]
+)
 def test_to_rgb_handles_every_mode(mode: str):
-    image = to_rgb(lesion().convert("RGBA").convert(mode) if mode not in ("I;16", "LAB", "HSV", "PA")
-                   else Image.new(mode, (40, 40)))
+    image = to_rgb(
+        lesion().convert("RGBA").convert(mode)
+        if mode not in ("I;16", "LAB", "HSV", "PA")
+        else Image.new(mode, (40, 40))
+    )
     assert image.mode == "RGB"
 
 

@@ -19,8 +19,12 @@ CLIENT_IP = "203.0.113.77"  # TEST-NET-3: must never show up in a log line
 
 
 def upload(client, data: bytes, query: str = "", environ: dict | None = None, **headers: str):  # type: ignore[no-untyped-def]
-    return client.post(SCREENINGS + query, data={"image": (io.BytesIO(data), "photo.jpg")}, headers=headers,
-                       environ_base={"REMOTE_ADDR": CLIENT_IP, **(environ or {})})
+    return client.post(
+        SCREENINGS + query,
+        data={"image": (io.BytesIO(data), "photo.jpg")},
+        headers=headers,
+        environ_base={"REMOTE_ADDR": CLIENT_IP, **(environ or {})},
+    )
 
 
 @pytest.fixture
@@ -171,11 +175,14 @@ def test_database_down_screening_still_answers(kind, tmp_path, monkeypatch, capt
     assert "could not record screening" in logged and CLIENT_IP not in logged
 
 
-@pytest.mark.parametrize("parts", [
-    [b'Content-Disposition: form-data; filename="a.jpg"'],
-    [b'Content-Disposition: form-data; filename="a.jpg"', b'Content-Disposition: form-data; name="x"'],
-    [b"Content-Disposition: form-data", b'Content-Disposition: form-data; name="photo"; filename="p.jpg"'],
-])
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [b'Content-Disposition: form-data; filename="a.jpg"'],
+        [b'Content-Disposition: form-data; filename="a.jpg"', b'Content-Disposition: form-data; name="x"'],
+        [b"Content-Disposition: form-data", b'Content-Disposition: form-data; name="photo"; filename="p.jpg"'],
+    ],
+)
 def test_multipart_parts_without_a_name_are_a_400_not_a_500(parts, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """Found by the Schemathesis test: unnamed parts made the missing-field message crash (500)."""
     monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "0")

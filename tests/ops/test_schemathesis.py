@@ -48,8 +48,7 @@ def test_the_served_document_is_the_one_tested(api_app):  # type: ignore[no-unty
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_openapi_document(case, api_app):  # type: ignore[no-untyped-def]
     # Every check but "positive data acceptance": the document cannot say which bytes are a usable photo
     # (a schema-valid 1x1 PNG is rightly refused with a documented 422), so a schema-valid upload may

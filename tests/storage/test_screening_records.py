@@ -22,8 +22,20 @@ from melanoscan.storage.models import Screening
 from melanoscan.storage.repository import ScreeningRepository
 
 COLUMNS = {
-    "id", "created_at", "status", "label", "p_melanoma", "p_nevus", "p_seborrheic_keratosis", "model_name",
-    "model_version", "image_width", "image_height", "image_bytes", "latency_ms", "lang",
+    "id",
+    "created_at",
+    "status",
+    "label",
+    "p_melanoma",
+    "p_nevus",
+    "p_seborrheic_keratosis",
+    "model_name",
+    "model_version",
+    "image_width",
+    "image_height",
+    "image_bytes",
+    "latency_ms",
+    "lang",
 }
 
 
@@ -66,9 +78,16 @@ def test_repository_round_trip(database_url):
     repo = ScreeningRepository(make_session_factory(engine))
     repo.ping()
     values = dict(
-        status="ok", label="melanoma", probabilities={"melanoma": 0.7, "nevus": 0.2, "seborrheic_keratosis": 0.1},
-        model_name="melanoscan", model_version="0.0.1-dev", image_width=4000, image_height=3000,
-        image_bytes=2_500_000, latency_ms=41.5, lang="ko",
+        status="ok",
+        label="melanoma",
+        probabilities={"melanoma": 0.7, "nevus": 0.2, "seborrheic_keratosis": 0.1},
+        model_name="melanoscan",
+        model_version="0.0.1-dev",
+        image_width=4000,
+        image_height=3000,
+        image_bytes=2_500_000,
+        latency_ms=41.5,
+        lang="ko",
     )
     first = repo.add(id=uuid.uuid4().hex, **values)
     repo.add(id=uuid.uuid4().hex, **{**values, "status": "retake", "label": None, "lang": "en"})
@@ -82,8 +101,9 @@ def test_repository_round_trip(database_url):
     engine.dispose()
 
 
-def test_a_database_that_breaks_after_start_does_not_fail_the_screening(app_factory, database_url, tmp_path,
-                                                                        tiny_images):
+def test_a_database_that_breaks_after_start_does_not_fail_the_screening(
+    app_factory, database_url, tmp_path, tiny_images
+):
     app = app_factory(database_url=database_url, data_dir=str(tmp_path), load_hospitals=False)
     engine = app.extensions["melanoscan"].engine
     with engine.begin() as connection:
@@ -124,8 +144,10 @@ def test_revisions_form_one_chain_one_file_each():
             continue
         values = {
             target.id: node.value.value  # type: ignore[attr-defined]
-            for node in ast.parse(path.read_text()).body if isinstance(node, ast.Assign)
-            for target in node.targets if isinstance(target, ast.Name) and target.id in ("revision", "down_revision")
+            for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision")
         }
         assert values["revision"] not in revisions, f"duplicate revision in {path.name}"
         revisions[values["revision"]] = values.get("down_revision")

@@ -20,8 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "data" / "isic" / "tiny"
 SCREENS = ROOT / "test-artifacts" / "screens"
 CHROMIUM = os.environ.get("MELANOSCAN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 NOT_LOCAL = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 
@@ -29,8 +35,10 @@ NOT_LOCAL = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (Debian package `chromium`; `make test` / "
-                    "scripts/install-system-deps.sh install it; no browser is ever downloaded)")
+        pytest.skip(
+            f"{CHROMIUM} not installed (Debian package `chromium`; `make test` / "
+            "scripts/install-system-deps.sh install it; no browser is ever downloaded)"
+        )
     pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) not installed")
     return CHROMIUM
 

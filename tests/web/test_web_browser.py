@@ -47,16 +47,20 @@ def test_real_photo_gives_a_result_card(new_context, server_ok, lesion, screens)
 
     # A slow uplink (CDP network emulation) makes the progress indicator observable.
     cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 100, "downloadThroughput": -1,
-                                                   "uploadThroughput": 8_000})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 100, "downloadThroughput": -1, "uploadThroughput": 8_000},
+    )
     with page.expect_response(lambda r: "/api/v1/screenings" in r.url) as answer:
         page.click("#send-btn")
         page.wait_for_selector("#progress:not([hidden])")
         page.wait_for_function("/%|…/.test(document.getElementById('progress-text').textContent)")
         assert page.locator("#send-btn").is_disabled()
         page.screenshot(path=str(screens / "02b-uploading-ko.png"), full_page=True)
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
-                                                   "uploadThroughput": -1})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     body = answer.value.json()
     assert answer.value.status == 200 and body["status"] == "ok"
     assert page.locator("#progress").is_hidden()

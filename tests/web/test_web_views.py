@@ -15,8 +15,11 @@ from melanoscan.web import views
 
 @pytest.fixture
 def app(tmp_path) -> Flask:
-    settings = Settings.from_env(data_dir=str(tmp_path), tile_url="https://tiles.example.test/{z}/{x}/{y}.png",
-                                 tile_attribution="&copy; Example tiles")
+    settings = Settings.from_env(
+        data_dir=str(tmp_path),
+        tile_url="https://tiles.example.test/{z}/{x}/{y}.png",
+        tile_attribution="&copy; Example tiles",
+    )
     app = Flask("web-test", static_folder=None)
     app.config["MELANOSCAN"] = settings
     app.register_blueprint(views.bp)

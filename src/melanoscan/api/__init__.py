@@ -22,7 +22,10 @@ class InMemoryRequest(Request):
     photos must never touch the disk. MAX_CONTENT_LENGTH bounds the memory this can take."""
 
     def _get_file_stream(  # type: ignore[override]
-        self, total_content_length: int | None, content_type: str | None, filename: str | None = None,
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
         content_length: int | None = None,
     ) -> io.BytesIO:
         return io.BytesIO()
@@ -57,8 +60,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     session_factory = make_session_factory(engine)
     metrics = Metrics()
     app.extensions[EXTENSION] = ServiceState(
-        settings=settings, classifier=classifier, engine=engine, session_factory=session_factory,
-        repository=ScreeningRepository(session_factory), metrics=metrics,
+        settings=settings,
+        classifier=classifier,
+        engine=engine,
+        session_factory=session_factory,
+        repository=ScreeningRepository(session_factory),
+        metrics=metrics,
     )
     app.extensions["melanoscan.session_factory"] = session_factory  # for the hospitals blueprint
     if settings.migrate_on_start:

@@ -21,28 +21,40 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "melanoscan_http_requests_total", "HTTP requests by route, method and status.",
-            ["route", "method", "status"], registry=self.registry,
+            "melanoscan_http_requests_total",
+            "HTTP requests by route, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "melanoscan_http_request_duration_seconds", "HTTP request latency by route and method.",
-            ["route", "method"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            "melanoscan_http_request_duration_seconds",
+            "HTTP request latency by route and method.",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.screenings = Counter(
-            "melanoscan_screenings_total", "Screenings answered, by outcome and reported label.",
-            ["status", "label"], registry=self.registry,
+            "melanoscan_screenings_total",
+            "Screenings answered, by outcome and reported label.",
+            ["status", "label"],
+            registry=self.registry,
         )
         self.rejected = Counter(
-            "melanoscan_images_rejected_total", "Uploads refused, by error code.", ["code"],
+            "melanoscan_images_rejected_total",
+            "Uploads refused, by error code.",
+            ["code"],
             registry=self.registry,
         )
         self.inference = Histogram(
-            "melanoscan_screening_seconds", "Decode + preprocess + inference time per screening.",
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "melanoscan_screening_seconds",
+            "Decode + preprocess + inference time per screening.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.record_failures = Counter(
             "melanoscan_screening_record_failures_total",
-            "Screenings answered but not recorded because the database failed.", registry=self.registry,
+            "Screenings answered but not recorded because the database failed.",
+            registry=self.registry,
         )
 
     def exposition(self) -> Response:

@@ -17,11 +17,20 @@ def _error(description: str) -> dict[str, Any]:
 
 def _lang_params() -> list[dict[str, Any]]:
     return [
-        {"name": "lang", "in": "query", "required": False,
-         "description": "Language of message, disclaimer and error messages; overrides Accept-Language.",
-         "schema": {"type": "string", "enum": ["en", "ko"]}},
-        {"name": "Accept-Language", "in": "header", "required": False,
-         "description": "Used when `lang` is absent; English by default.", "schema": {"type": "string"}},
+        {
+            "name": "lang",
+            "in": "query",
+            "required": False,
+            "description": "Language of message, disclaimer and error messages; overrides Accept-Language.",
+            "schema": {"type": "string", "enum": ["en", "ko"]},
+        },
+        {
+            "name": "Accept-Language",
+            "in": "header",
+            "required": False,
+            "description": "Used when `lang` is absent; English by default.",
+            "schema": {"type": "string"},
+        },
     ]
 
 
@@ -33,9 +42,14 @@ def _html(description: str) -> dict[str, Any]:
 def _asset(operation_id: str, summary: str, media_type: str) -> dict[str, Any]:
     # A JSON asset (the web manifest) is an object to a client that parses it, not a string.
     schema = {"type": "object"} if media_type.endswith("json") else {"type": "string"}
-    return {"summary": summary, "operationId": operation_id, "responses": {
-        "200": {"description": summary, "content": {media_type: {"schema": schema}}},
-        "404": {"description": "No such file."}}}
+    return {
+        "summary": summary,
+        "operationId": operation_id,
+        "responses": {
+            "200": {"description": summary, "content": {media_type: {"schema": schema}}},
+            "404": {"description": "No such file."},
+        },
+    }
 
 
 def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
@@ -67,16 +81,27 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                     "parameters": _lang_params(),
                     "requestBody": {
                         "required": True,
-                        "content": {"multipart/form-data": {
-                            "schema": {"type": "object", "required": ["image"], "properties": {
-                                "image": {"type": "string", "format": "binary",
-                                          "description": "JPEG, PNG, WebP, HEIC/HEIF, GIF, BMP or TIFF."}}},
-                        }},
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["image"],
+                                    "properties": {
+                                        "image": {
+                                            "type": "string",
+                                            "format": "binary",
+                                            "description": "JPEG, PNG, WebP, HEIC/HEIF, GIF, BMP or TIFF.",
+                                        }
+                                    },
+                                },
+                            }
+                        },
                     },
                     "responses": {
-                        "200": {"description": "The screening answer (status ok or retake).",
-                                "content": {"application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Screening"}}}},
+                        "200": {
+                            "description": "The screening answer (status ok or retake).",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Screening"}}},
+                        },
                         "400": _error("No file field named `image`, or an empty file."),
                         "413": _error("Body over the upload limit, or an image with too many pixels."),
                         "415": _error("Not multipart/form-data, or a file that is not a supported image."),
@@ -90,111 +115,213 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                     "summary": "Nearest hospitals, closest first",
                     "operationId": "listHospitals",
                     "parameters": [
-                        {"name": "lat", "in": "query", "required": True,
-                         "schema": {"type": "number", "minimum": -90, "maximum": 90}},
-                        {"name": "lon", "in": "query", "required": True,
-                         "schema": {"type": "number", "minimum": -180, "maximum": 180}},
-                        {"name": "limit", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 50}},
-                        {"name": "dermatology", "in": "query", "required": False,
-                         "description": "Only hospitals with a dermatology department (default true).",
-                         "schema": {"type": "boolean"}},
+                        {
+                            "name": "lat",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "number", "minimum": -90, "maximum": 90},
+                        },
+                        {
+                            "name": "lon",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "number", "minimum": -180, "maximum": 180},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 50},
+                        },
+                        {
+                            "name": "dermatology",
+                            "in": "query",
+                            "required": False,
+                            "description": "Only hospitals with a dermatology department (default true).",
+                            "schema": {"type": "boolean"},
+                        },
                     ],
                     "responses": {
-                        "200": {"description": "Hospitals sorted by distance.",
-                                "content": {"application/json": {"schema": {
-                                    "type": "object", "required": ["hospitals"],
-                                    "properties": {"hospitals": {
-                                        "type": "array", "items": {"$ref": "#/components/schemas/Hospital"}}},
-                                }}}},
+                        "200": {
+                            "description": "Hospitals sorted by distance.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["hospitals"],
+                                        "properties": {
+                                            "hospitals": {
+                                                "type": "array",
+                                                "items": {"$ref": "#/components/schemas/Hospital"},
+                                            }
+                                        },
+                                    }
+                                }
+                            },
+                        },
                         "422": _error("Missing or out-of-range lat/lon, or a bad limit/dermatology value."),
                     },
                 },
             },
             "/api/v1/openapi.json": {
-                "get": {"summary": "This document", "operationId": "openapi",
-                        "responses": {"200": {"description": "OpenAPI 3.0 document.",
-                                              "content": {"application/json": {
-                                                  "schema": {"type": "object"}}}}}},
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.0 document.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                },
             },
             "/healthz": {
-                "get": {"summary": "Liveness: the process answers", "operationId": "healthz",
-                        "responses": {"200": {"description": "Alive.", "content": {"application/json": {
-                            "schema": {"type": "object", "properties": {"status": {"type": "string"}}}}}}}},
+                "get": {
+                    "summary": "Liveness: the process answers",
+                    "operationId": "healthz",
+                    "responses": {
+                        "200": {
+                            "description": "Alive.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"type": "object", "properties": {"status": {"type": "string"}}}
+                                }
+                            },
+                        }
+                    },
+                },
             },
             "/readyz": {
-                "get": {"summary": "Readiness: model loaded and database reachable", "operationId": "readyz",
-                        "responses": {
-                            "200": {"description": "Ready.", "content": {"application/json": {
-                                "schema": {"$ref": "#/components/schemas/Readiness"}}}},
-                            "503": {"description": "Not ready.", "content": {"application/json": {
-                                "schema": {"$ref": "#/components/schemas/Readiness"}}}},
-                        }},
+                "get": {
+                    "summary": "Readiness: model loaded and database reachable",
+                    "operationId": "readyz",
+                    "responses": {
+                        "200": {
+                            "description": "Ready.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}},
+                        },
+                        "503": {
+                            "description": "Not ready.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}},
+                        },
+                    },
+                },
             },
             "/metrics": {
-                "get": {"summary": "Prometheus metrics (text exposition format)", "operationId": "metrics",
-                        "responses": {"200": {"description": "Metrics.",
-                                              "content": {"text/plain": {"schema": {"type": "string"}}}}}},
+                "get": {
+                    "summary": "Prometheus metrics (text exposition format)",
+                    "operationId": "metrics",
+                    "responses": {
+                        "200": {"description": "Metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}}
+                    },
+                },
             },
-            "/": {"get": {"summary": "Web client: take or upload a photo", "operationId": "webIndex",
-                          **_html("The web page.")}},
-            "/hospitals": {"get": {"summary": "Web client: map of nearby hospitals with dermatology",
-                                   "operationId": "webHospitals", **_html("The web page.")}},
+            "/": {
+                "get": {
+                    "summary": "Web client: take or upload a photo",
+                    "operationId": "webIndex",
+                    **_html("The web page."),
+                }
+            },
+            "/hospitals": {
+                "get": {
+                    "summary": "Web client: map of nearby hospitals with dermatology",
+                    "operationId": "webHospitals",
+                    **_html("The web page."),
+                }
+            },
             "/manifest.webmanifest": {"get": _asset("webManifest", "Web app manifest", "application/manifest+json")},
             "/sw.js": {"get": _asset("webServiceWorker", "Service worker of the web client", "text/javascript")},
             "/favicon.ico": {"get": _asset("favicon", "Site icon", "image/png")},
-            "/vendor/leaflet/{filename}": {"get": {
-                **_asset("leaflet", "Leaflet files for the hospital map (from xstatic-leaflet)",
-                         "application/octet-stream"),
-                "parameters": [{"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}],
-            }},
+            "/vendor/leaflet/{filename}": {
+                "get": {
+                    **_asset(
+                        "leaflet",
+                        "Leaflet files for the hospital map (from xstatic-leaflet)",
+                        "application/octet-stream",
+                    ),
+                    "parameters": [{"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}],
+                }
+            },
         },
         "components": {
             "schemas": {
                 "Error": {
-                    "type": "object", "required": ["error"],
-                    "properties": {"error": {
-                        "type": "object", "required": ["code", "message"],
-                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}},
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                        }
+                    },
                 },
                 "Screening": {
                     "type": "object",
-                    "required": ["status", "label", "probability", "probabilities", "message", "disclaimer",
-                                 "model", "hospitals_url", "screening_id"],
+                    "required": [
+                        "status",
+                        "label",
+                        "probability",
+                        "probabilities",
+                        "message",
+                        "disclaimer",
+                        "model",
+                        "hospitals_url",
+                        "screening_id",
+                    ],
                     "properties": {
                         "status": {"type": "string", "enum": ["ok", "retake"]},
-                        "label": {"type": "string", "enum": list(CLASSES), "nullable": True,
-                                  "description": "The top class when status is ok, else null."},
+                        "label": {
+                            "type": "string",
+                            "enum": list(CLASSES),
+                            "nullable": True,
+                            "description": "The top class when status is ok, else null.",
+                        },
                         "probability": {"type": "number", "nullable": True, "minimum": 0, "maximum": 1},
                         "probabilities": probabilities,
                         "message": {"type": "string"},
                         "disclaimer": {"type": "string"},
-                        "model": {"type": "object", "required": ["name", "version"],
-                                  "properties": {"name": {"type": "string"}, "version": {"type": "string"}}},
-                        "hospitals_url": {"type": "string", "nullable": True,
-                                          "description": "Hospital map page when the label is melanoma."},
+                        "model": {
+                            "type": "object",
+                            "required": ["name", "version"],
+                            "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
+                        },
+                        "hospitals_url": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": "Hospital map page when the label is melanoma.",
+                        },
                         "screening_id": {"type": "string", "format": "uuid"},
                     },
                 },
                 "Hospital": {
                     "type": "object",
-                    "required": ["name", "kind", "dermatology", "address", "phone", "lat", "lon",
-                                 "distance_km"],
+                    "required": ["name", "kind", "dermatology", "address", "phone", "lat", "lon", "distance_km"],
                     "properties": {
-                        "name": {"type": "string"}, "kind": {"type": "string"},
-                        "dermatology": {"type": "boolean"}, "address": {"type": "string"},
-                        "phone": {"type": "string"}, "lat": {"type": "number"}, "lon": {"type": "number"},
+                        "name": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "dermatology": {"type": "boolean"},
+                        "address": {"type": "string"},
+                        "phone": {"type": "string"},
+                        "lat": {"type": "number"},
+                        "lon": {"type": "number"},
                         "distance_km": {"type": "number", "minimum": 0},
                     },
                 },
                 "Readiness": {
-                    "type": "object", "required": ["status", "checks"],
+                    "type": "object",
+                    "required": ["status", "checks"],
                     "properties": {
                         "status": {"type": "string", "enum": ["ready", "not_ready"]},
-                        "checks": {"type": "object", "properties": {
-                            "model": {"type": "boolean"}, "database": {"type": "boolean"}}},
-                        "error": {"type": "object", "properties": {
-                            "code": {"type": "string"}, "message": {"type": "string"}}},
+                        "checks": {
+                            "type": "object",
+                            "properties": {"model": {"type": "boolean"}, "database": {"type": "boolean"}},
+                        },
+                        "error": {
+                            "type": "object",
+                            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                        },
                     },
                 },
             },

@@ -33,11 +33,13 @@ def readyz():  # type: ignore[no-untyped-def]
     if all(checks.values()):
         return jsonify({"status": "ready", "checks": checks})
     failing = ", ".join(name for name, ok in checks.items() if not ok)
-    return jsonify({
-        "status": "not_ready",
-        "checks": checks,
-        "error": {"code": "not_ready", "message": f"Not ready: {failing} unavailable."},
-    }), 503
+    return jsonify(
+        {
+            "status": "not_ready",
+            "checks": checks,
+            "error": {"code": "not_ready", "message": f"Not ready: {failing} unavailable."},
+        }
+    ), 503
 
 
 @bp.get("/metrics")

@@ -26,8 +26,7 @@ def read_upload() -> bytes:
     if request.mimetype != "multipart/form-data":
         raise ApiError(
             "unsupported_content_type",
-            f"Expected multipart/form-data with a file field named '{FIELD}', "
-            f"got {request.mimetype or 'no body'}.",
+            f"Expected multipart/form-data with a file field named '{FIELD}', got {request.mimetype or 'no body'}.",
             415,
         )
     upload = request.files.get(FIELD)  # may raise RequestEntityTooLarge -> 413
@@ -62,10 +61,17 @@ def create_screening():  # type: ignore[no-untyped-def]
     width, height = decoded.original_size
     try:
         state.repository.add(
-            id=screening_id, status=decision.status, label=decision.label,
+            id=screening_id,
+            status=decision.status,
+            label=decision.label,
             probabilities=decision.probabilities,
-            model_name=spec.name, model_version=spec.version, image_width=width, image_height=height,
-            image_bytes=len(data), latency_ms=latency_ms, lang=lang,
+            model_name=spec.name,
+            model_version=spec.version,
+            image_width=width,
+            image_height=height,
+            image_bytes=len(data),
+            latency_ms=latency_ms,
+            lang=lang,
         )
     except Exception as exc:  # the user still gets the answer; ops get a log line and a counter
         state.metrics.record_failures.inc()

@@ -1,9 +1,9 @@
 """melanoscan db: manage the database schema (Alembic, no alembic.ini) and the hospital table.
 
-    melanoscan db upgrade [--revision head]   migrate the schema
-    melanoscan db init                        upgrade, then load the hospital table if empty
-    melanoscan db downgrade --revision REV    migrate back (e.g. `base`)
-    melanoscan db current                     print the current and the newest revision
+melanoscan db upgrade [--revision head]   migrate the schema
+melanoscan db init                        upgrade, then load the hospital table if empty
+melanoscan db downgrade --revision REV    migrate back (e.g. `base`)
+melanoscan db current                     print the current and the newest revision
 """
 
 from __future__ import annotations

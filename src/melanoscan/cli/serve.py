@@ -46,7 +46,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
-        model_path=args.model, database_url=args.database_url, threshold=args.threshold,
+        model_path=args.model,
+        database_url=args.database_url,
+        threshold=args.threshold,
         data_dir=args.data_dir,
     )
 
@@ -93,9 +95,15 @@ def _builtin_defaults() -> dict[str, Any]:
     workers = int(os.environ.get("MELANOSCAN_WORKERS") or min(2, cores))
     os.environ.setdefault("MELANOSCAN_ORT_THREADS", str(max(1, cores // workers)))
     return {
-        "workers": workers, "worker_class": "sync", "timeout": 30, "graceful_timeout": 20,
-        "limit_request_line": 4094, "limit_request_fields": 50, "limit_request_field_size": 8190,
-        "accesslog": None, "control_socket_disable": True,
+        "workers": workers,
+        "worker_class": "sync",
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "limit_request_line": 4094,
+        "limit_request_fields": 50,
+        "limit_request_field_size": 8190,
+        "accesslog": None,
+        "control_socket_disable": True,
     }
 
 

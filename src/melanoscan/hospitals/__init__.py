@@ -13,6 +13,5 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TABLE_PATH = DATA_DIR / "hospitals.csv"
 DATA_DATE = "2020-09"
 ATTRIBUTION = (
-    "출처: 행정안전부 지방행정인허가데이터(LOCALDATA) 병원 인허가 정보(2020.9 기준); "
-    "건강보험심사평가원 병원정보서비스"
+    "출처: 행정안전부 지방행정인허가데이터(LOCALDATA) 병원 인허가 정보(2020.9 기준); 건강보험심사평가원 병원정보서비스"
 )

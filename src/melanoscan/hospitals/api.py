@@ -101,10 +101,12 @@ def nearest_hospitals():  # type: ignore[no-untyped-def]
     dermatology = _dermatology()
     index = get_index(current_app._get_current_object())  # type: ignore[attr-defined]
     found = index.nearest(lat, lon, limit, dermatology=dermatology)
-    response = jsonify({
-        "hospitals": [n.to_dict() for n in found],
-        "query": {"lat": lat, "lon": lon, "limit": limit, "dermatology": dermatology},
-        "source": {"date": DATA_DATE, "attribution": ATTRIBUTION},
-    })
+    response = jsonify(
+        {
+            "hospitals": [n.to_dict() for n in found],
+            "query": {"lat": lat, "lon": lon, "limit": limit, "dermatology": dermatology},
+            "source": {"date": DATA_DATE, "attribution": ATTRIBUTION},
+        }
+    )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

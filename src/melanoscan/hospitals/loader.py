@@ -27,11 +27,17 @@ def read_table(path: str | Path = TABLE_PATH) -> list[dict]:
     rows = []
     with Path(path).open(encoding="utf-8", newline="") as fh:
         for raw in csv.DictReader(fh):
-            rows.append({
-                "name": raw["name"], "kind": raw["kind"], "dermatology": raw["dermatology"] == "true",
-                "address": raw["address"], "phone": raw["phone"],
-                "lat": float(raw["lat"]), "lon": float(raw["lon"]),
-            })
+            rows.append(
+                {
+                    "name": raw["name"],
+                    "kind": raw["kind"],
+                    "dermatology": raw["dermatology"] == "true",
+                    "address": raw["address"],
+                    "phone": raw["phone"],
+                    "lat": float(raw["lat"]),
+                    "lon": float(raw["lon"]),
+                }
+            )
     return rows
 
 

@@ -23,6 +23,11 @@ class Hospital(Base):
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name, "kind": self.kind, "dermatology": self.dermatology, "address": self.address,
-            "phone": self.phone, "lat": self.lat, "lon": self.lon,
+            "name": self.name,
+            "kind": self.kind,
+            "dermatology": self.dermatology,
+            "address": self.address,
+            "phone": self.phone,
+            "lat": self.lat,
+            "lon": self.lon,
         }

@@ -57,8 +57,10 @@ class HospitalIndex:
     def distances_km(self, lat: float, lon: float, idx: np.ndarray | None = None) -> np.ndarray:
         idx = self._all_idx if idx is None else idx
         p1, l1 = math.radians(lat), math.radians(lon)
-        a = (np.sin((self._lat[idx] - p1) * 0.5) ** 2
-             + math.cos(p1) * self._cos_lat[idx] * np.sin((self._lon[idx] - l1) * 0.5) ** 2)
+        a = (
+            np.sin((self._lat[idx] - p1) * 0.5) ** 2
+            + math.cos(p1) * self._cos_lat[idx] * np.sin((self._lon[idx] - l1) * 0.5) ** 2
+        )
         return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
     def nearest(self, lat: float, lon: float, limit: int = 10, *, dermatology: bool = True) -> list[Nearby]:

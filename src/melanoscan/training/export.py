@@ -34,7 +34,12 @@ from melanoscan.training.train import predict_logits, spec_for
 log = logging.getLogger("melanoscan.export")
 PARITY_TOLERANCE = 1e-4
 HEADLINE_METRICS = (
-    "melanoma_auc", "seborrheic_keratosis_auc", "mean_auc_mel_sk", "balanced_accuracy", "log_loss", "ece"
+    "melanoma_auc",
+    "seborrheic_keratosis_auc",
+    "mean_auc_mel_sk",
+    "balanced_accuracy",
+    "log_loss",
+    "ece",
 )
 
 
@@ -103,8 +108,9 @@ def onnx_parity(path: Path, network: torch.nn.Module, batch: torch.Tensor) -> fl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="melanoscan export", description=__doc__.split("\n")[0])
-    parser.add_argument("--checkpoint", required=True, type=Path, nargs="+",
-                        help="one checkpoint, or several to average as an ensemble")
+    parser.add_argument(
+        "--checkpoint", required=True, type=Path, nargs="+", help="one checkpoint, or several to average as an ensemble"
+    )
     parser.add_argument("--out", required=True, type=Path, help="ONNX path; the metadata goes to the same name .json")
     parser.add_argument("--name", default="melanoscan")
     parser.add_argument("--version", default="dev")
@@ -160,9 +166,14 @@ def main(argv: list[str] | None = None) -> int:
                 "best_epoch": states[0].get("epoch"),
                 "val_mean_auc_at_selection": states[0].get("val_mean_auc"),
                 "members": [
-                    {"checkpoint": str(path), "seed": state["config"]["seed"], "backbone": state["config"]["backbone"],
-                     "best_epoch": state.get("epoch"), "val_mean_auc": state.get("val_mean_auc"),
-                     "config": state["config"]}
+                    {
+                        "checkpoint": str(path),
+                        "seed": state["config"]["seed"],
+                        "backbone": state["config"]["backbone"],
+                        "best_epoch": state.get("epoch"),
+                        "val_mean_auc": state.get("val_mean_auc"),
+                        "config": state["config"],
+                    }
                     for path, state in zip(args.checkpoint, states, strict=True)
                 ],
             },

@@ -172,7 +172,7 @@ def selection_text(candidates: list[dict[str, Any]], spec: ModelSpec) -> str:
         "Every candidate below was exported and scored on the 150 validation images with "
         "`melanoscan evaluate --split val` (each is `melanoscan export --checkpoint` of the members it names, "
         "with `--tta` where it says flip TTA); the test split was scored once, for the shipped model. "
-        "\"Passes\" is the number of network evaluations per photo (members × flips); \"ms per image\" is what "
+        '"Passes" is the number of network evaluations per photo (members × flips); "ms per image" is what '
         "that evaluation measured for decoding and inference of 256 px images in batches of 32 (a cost comparison "
         "made on one machine, noisy; single-photo latency is in docs/performance.md). "
         f"The split is small ({n} images, {melanomas} melanomas): AUC differences of a few hundredths are within "

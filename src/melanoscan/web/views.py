@@ -17,8 +17,7 @@ STATIC_DIR = HERE / "static"
 LEAFLET_DIR = Path(xleaflet.BASE_DIR)
 LANGS = ("ko", "en")
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/web")
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
 
 # Major Korean cities (city-hall coordinates) for people who do not share their location.
 CITIES: list[dict] = [
@@ -49,8 +48,15 @@ CITIES: list[dict] = [
 
 # Files the service worker stores on install so the app opens offline (up to the upload).
 SHELL_STATIC = ["app.css", "app.js", "icons/icon-192.png", "icons/icon-512.png", "icons/apple-touch-icon.png"]
-SHELL_LEAFLET = ["leaflet.css", "leaflet.js", "images/marker-icon.png", "images/marker-icon-2x.png",
-                 "images/marker-shadow.png", "images/layers.png", "images/layers-2x.png"]
+SHELL_LEAFLET = [
+    "leaflet.css",
+    "leaflet.js",
+    "images/marker-icon.png",
+    "images/marker-icon-2x.png",
+    "images/marker-shadow.png",
+    "images/layers.png",
+    "images/layers-2x.png",
+]
 
 
 @cache
@@ -98,7 +104,12 @@ def _page(template: str, page: str) -> Response:
         "hospitalLimit": 10,
     }
     html = render_template(
-        template, lang=lang, t=strings()[lang], page=page, cities=CITIES, config=client_config,
+        template,
+        lang=lang,
+        t=strings()[lang],
+        page=page,
+        cities=CITIES,
+        config=client_config,
         v=asset_version(),
     )
     response = Response(html, mimetype="text/html")
@@ -137,8 +148,12 @@ def manifest() -> Response:
         "icons": [
             {"src": url_for("web.static", filename="icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
             {"src": url_for("web.static", filename="icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
-            {"src": url_for("web.static", filename="icons/icon-maskable-512.png"), "sizes": "512x512",
-             "type": "image/png", "purpose": "maskable"},
+            {
+                "src": url_for("web.static", filename="icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
         ],
         "shortcuts": [{"name": t["nav_hospitals"], "url": "/hospitals"}],
     }
