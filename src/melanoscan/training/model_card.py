@@ -107,12 +107,13 @@ def member_lines(spec: ModelSpec) -> str:
 
 def architecture(spec: ModelSpec) -> str:
     members = members_of(spec)
-    backbones = sorted({member["backbone"] for member in members}) or [spec.backbone]
+    networks = {(m["backbone"], m.get("config", {}).get("image_size", spec.input_size)) for m in members}
+    named = ", ".join(f"{backbone} at {size} px" for backbone, size in sorted(networks)) or spec.backbone
     kind = f"ensemble of {len(members)} networks whose logits are averaged" if len(members) > 1 else "one network"
-    return f"{kind} ({', '.join(backbones)} at {spec.input_size} px)"
+    return f"{kind} ({named})"
 
 
-def reproduce(spec: ModelSpec, model_path: str, test_command: str) -> str:
+def reproduce(spec: ModelSpec, model_path: str, test_command: str, val_command: str | None) -> str:
     """The exact commands: one `train` per member (flags from its stored config), export, evaluate, card."""
     commands = ["pip install -e '.[train]'"]
     checkpoints = []
@@ -122,7 +123,7 @@ def reproduce(spec: ModelSpec, model_path: str, test_command: str) -> str:
     tta = " --tta" if spec.extra.get("tta", "none") == "hflip" else ""
     commands += [
         f"melanoscan export --checkpoint {' '.join(checkpoints)} --out {model_path} --version {spec.version}{tta}",
-        test_command.replace("--split test", "--split val").replace("/test", "/val"),
+        *([val_command] if val_command else []),
         test_command,
         "melanoscan model-card --metrics <test folder>/metrics.json --val-metrics <val folder>/metrics.json "
         "--readme README.md --candidates <val folder of each candidate>/metrics.json",
@@ -169,7 +170,7 @@ def selection_text(candidates: list[dict[str, Any]], spec: ModelSpec) -> str:
     melanomas = candidates[0]["isic"]["class_counts"].get("melanoma", 0)
     return (
         "\n### How this model was chosen (validation split only)\n"
-        "Every candidate below was exported and scored on the 150 validation images with "
+        f"Every candidate below was exported and scored on the {n} validation images with "
         "`melanoscan evaluate --split val` (each is `melanoscan export --checkpoint` of the members it names, "
         "with `--tta` where it says flip TTA); the test split was scored once, for the shipped model. "
         '"Passes" is the number of network evaluations per photo (members × flips); "ms per image" is what '
@@ -281,7 +282,7 @@ Plots (under `{folder}`): `{plots}`.
 Each member's full configuration is stored in the model's metadata (`training.members[].config`); the `train`
 lines below are that configuration as flags (parameters at their defaults are left out).
 ```sh
-{reproduce(spec, model_path, test["command"])}
+{reproduce(spec, model_path, test["command"], val["command"] if val else None)}
 ```
 """
 
