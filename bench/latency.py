@@ -1,7 +1,8 @@
 """Single-image end-to-end latency: decode + preprocess + inference, as the server does it.
 
-Two inputs: a 12-megapixel phone-sized JPEG (a real ISIC lesion upscaled to 4000x3000 with sensor-like
-noise, quality 90) and a 256 px real lesion JPEG. p50/p95 over --runs runs each, with ONNX Runtime,
+Three inputs: a 12-megapixel phone-sized JPEG (a real ISIC lesion upscaled to 4000x3000 with sensor-like
+noise, quality 90), the same photo as the web client uploads it (1600 px, JPEG 0.9), and a 256 px real
+lesion JPEG. p50/p95 over --runs runs each, with ONNX Runtime,
 then the same network in PyTorch eager (the checkpoints recorded in the model's metadata, or --checkpoint;
 skipped when torch or the checkpoints are missing). Prints figures; it is not a test.
 
@@ -41,6 +42,16 @@ def phone_jpeg() -> bytes:
     noisy = np.clip(big + rng.normal(0, 4, big.shape), 0, 255).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(noisy).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def web_upload_jpeg(phone: bytes) -> bytes:
+    """What the web client sends for that photo: redrawn at 1600 px on its longest side, JPEG quality 0.9
+    (MAX_SIDE and JPEG_QUALITY in web/static/app.js)."""
+    with Image.open(io.BytesIO(phone)) as image:
+        small = image.resize((1600, 1200), Image.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=90)
     return buf.getvalue()
 
 
@@ -92,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
 
     classifier = Classifier(args.model, threads=args.threads)
     spec = classifier.spec
-    inputs = {"12-MP JPEG 4000x3000": phone_jpeg(), "256 px JPEG": LESION.read_bytes()}
+    phone = phone_jpeg()
+    inputs = {
+        "12-MP JPEG 4000x3000": phone,
+        "web upload 1600x1200": web_upload_jpeg(phone),
+        "256 px JPEG": LESION.read_bytes(),
+    }
     print(
         f"model {spec.name} {spec.version} ({spec.backbone}, {spec.input_size} px); "
         f"{args.threads} threads; {args.runs} runs each; cores visible: {len(os.sched_getaffinity(0))}"
