@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
-import socket
 from pathlib import Path
 
 import pytest
 
+from live_server import free_port
 from melanoscan.api import create_app
 from melanoscan.api.request_log import ACCESS_LOGGER, JsonFormatter
 
@@ -143,12 +143,6 @@ def test_rate_limited_requests_are_logged_with_their_id(limited_app, captured): 
 
 
 # ------------------------------------------------------------------------------------ database down
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # nothing listens there once the socket is closed
-
-
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_database_down_screening_still_answers(kind, tmp_path, monkeypatch, captured):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "0")
@@ -158,7 +152,7 @@ def test_database_down_screening_still_answers(kind, tmp_path, monkeypatch, capt
         url = f"sqlite:///{blocker}/melanoscan.db"
     else:
         pytest.importorskip("psycopg")
-        url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/melanoscan?connect_timeout=2"
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/melanoscan?connect_timeout=2"
     app = create_app(data_dir=str(tmp_path), database_url=url, ort_threads=1)  # starts despite the database
     client = app.test_client()
     response = upload(client, TINY[5].read_bytes())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from live_server import free_port
 from melanoscan.api import create_app
 
 redis = pytest.importorskip("redis", reason="the redis client (dev extra) is not installed")
@@ -24,12 +24,6 @@ redis = pytest.importorskip("redis", reason="the redis client (dev extra) is not
 SCREENINGS = "/api/v1/screenings"
 PHOTO = sorted((Path(__file__).resolve().parents[1] / "data" / "isic" / "tiny").glob("*.jpg"))[0].read_bytes()
 CLIENT_IP = "198.51.100.23"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
