@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     ort_model = timed(lambda: classifier.logits(batch), args.runs)
     rows.append((f"{spec.input_size} px tensor", "inference ORT", ort_model))
 
-    members = [Path(m["checkpoint"]) for m in spec.extra.get("training", {}).get("members", [])]
+    members = [Path(m["checkpoint"]) for m in spec.members]
     checkpoints = [ROOT / path if not path.is_absolute() else path for path in (args.checkpoint or members)]
     model = load_torch(checkpoints, spec.extra.get("tta") == "hflip", args.threads)
     torch_model: list[float] | None = None

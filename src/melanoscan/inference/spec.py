@@ -60,6 +60,11 @@ class ModelSpec:
         data.update(extra)
         return data
 
+    @property
+    def members(self) -> list[dict[str, Any]]:
+        """The trained networks inside the ONNX graph, as export recorded them (checkpoint, training config)."""
+        return self.extra.get("training", {}).get("members", [])
+
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 

@@ -160,10 +160,13 @@ def main(argv: list[str] | None = None) -> int:
             "onnx_sha256": classifier.spec.extra.get("onnx_sha256"),
             "members": [
                 {
-                    **{key: member.get(key) for key in ("backbone", "seed", "best_epoch", "checkpoint")},
-                    "image_size": member.get("config", {}).get("image_size", classifier.spec.input_size),
+                    "backbone": member["config"]["backbone"],
+                    "image_size": member["config"]["image_size"],
+                    "seed": member["config"]["seed"],
+                    "best_epoch": member.get("best_epoch"),
+                    "checkpoint": member["checkpoint"],
                 }
-                for member in classifier.spec.extra.get("training", {}).get("members", [])
+                for member in classifier.spec.members
             ],
         },
         "command": "melanoscan evaluate " + shlex.join(sys.argv[2:] if argv is None else argv),

@@ -162,14 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             "onnx_sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
             "training_data_sha256": data_hash(read_split(root, config.train_split)),
             "training": {
-                "config": states[0]["config"],
-                "best_epoch": states[0].get("epoch"),
-                "val_mean_auc_at_selection": states[0].get("val_mean_auc"),
                 "members": [
                     {
                         "checkpoint": str(path),
-                        "seed": state["config"]["seed"],
-                        "backbone": state["config"]["backbone"],
                         "best_epoch": state.get("epoch"),
                         "val_mean_auc": state.get("val_mean_auc"),
                         "config": state["config"],

@@ -76,11 +76,6 @@ def phone_text(pad: dict[str, Any], isic: dict[str, Any]) -> str:
     )
 
 
-def members_of(spec: ModelSpec) -> list[dict[str, Any]]:
-    """The trained networks inside the ONNX graph, as export recorded them."""
-    return spec.extra.get("training", {}).get("members", [])
-
-
 def recipe(config: dict[str, Any]) -> str:
     """How every member was trained, in words, from the stored training configuration."""
     get = config.get
@@ -94,22 +89,19 @@ def recipe(config: dict[str, Any]) -> str:
 
 
 def member_lines(spec: ModelSpec) -> str:
-    lines = []
-    for member in members_of(spec):
-        config = member.get("config", {})
-        lines.append(
-            f"  - {member['backbone']} at {config.get('image_size', spec.input_size)} px, seed {member['seed']}: "
-            f"{config.get('epochs', '?')} epochs, epoch {member.get('best_epoch', '?')} kept "
-            f"(validation mean AUC {fmt(member.get('val_mean_auc'))})"
-        )
-    return "\n".join(lines)
+    return "\n".join(
+        f"  - {m['config']['backbone']} at {m['config']['image_size']} px, seed {m['config']['seed']}: "
+        f"{m['config']['epochs']} epochs, epoch {m.get('best_epoch', '?')} kept "
+        f"(validation mean AUC {fmt(m.get('val_mean_auc'))})"
+        for m in spec.members
+    )
 
 
 def architecture(spec: ModelSpec) -> str:
-    members = members_of(spec)
-    networks = {(m["backbone"], m.get("config", {}).get("image_size", spec.input_size)) for m in members}
+    networks = {(m["config"]["backbone"], m["config"]["image_size"]) for m in spec.members}
     named = ", ".join(f"{backbone} at {size} px" for backbone, size in sorted(networks)) or spec.backbone
-    kind = f"ensemble of {len(members)} networks whose logits are averaged" if len(members) > 1 else "one network"
+    many = len(spec.members) > 1
+    kind = f"ensemble of {len(spec.members)} networks whose logits are averaged" if many else "one network"
     return f"{kind} ({named})"
 
 
@@ -117,8 +109,8 @@ def reproduce(spec: ModelSpec, model_path: str, test_command: str, val_command: 
     """The exact commands: one `train` per member (flags from its stored config), export, evaluate, card."""
     commands = ["pip install -e '.[train]'"]
     checkpoints = []
-    for member in members_of(spec):
-        commands.append("melanoscan train " + " ".join(train_flags(member.get("config", {}))))
+    for member in spec.members:
+        commands.append("melanoscan train " + " ".join(train_flags(member["config"])))
         checkpoints.append(member["checkpoint"])
     tta = " --tta" if spec.extra.get("tta", "none") == "hflip" else ""
     commands += [
@@ -191,8 +183,7 @@ def render(
     candidates: list[dict[str, Any]] | None = None,
 ) -> str:
     classes = spec.classes
-    training = spec.extra.get("training", {})
-    config = training.get("config", {})
+    config = spec.members[0]["config"] if spec.members else {}  # the recipe every member shares
     split = test.get("split", "test")
     sets = {
         f"ISIC 2017 {split}": test["isic"],
