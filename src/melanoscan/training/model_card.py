@@ -124,17 +124,15 @@ def reproduce(spec: ModelSpec, model_path: str, test_command: str, val_command: 
 
 
 def describe_candidate(model: dict[str, Any]) -> str:
-    members = model.get("members") or [{"backbone": model["backbone"], "seed": "?"}]
     names = " + ".join(
-        f"{m['backbone'].removeprefix('efficientnet-')} {m.get('image_size', model['input_size'])} px seed {m['seed']}"
-        for m in members
+        f"{m['backbone'].removeprefix('efficientnet-')} {m['image_size']} px seed {m['seed']}" for m in model["members"]
     )
-    return names + (", flip TTA" if model.get("tta") == "hflip" else "")
+    return names + (", flip TTA" if model["tta"] == "hflip" else "")
 
 
 def passes(model: dict[str, Any]) -> int:
     """Network evaluations per photo: the inference cost of a candidate relative to one network."""
-    return max(len(model.get("members") or []), 1) * (2 if model.get("tta") == "hflip" else 1)
+    return len(model["members"]) * (2 if model["tta"] == "hflip" else 1)
 
 
 def candidates_table(candidates: list[dict[str, Any]], shipped_sha: str | None) -> str:
