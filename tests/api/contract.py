@@ -5,12 +5,18 @@ from __future__ import annotations
 import math
 import uuid
 
+from live_server import MODEL
+from melanoscan.inference.spec import ModelSpec, spec_path_for
+
+# Every API test runs the shipped model, so its alert threshold is the one the answers must follow.
+SHIPPED_ALERT_THRESHOLD = ModelSpec.load(spec_path_for(MODEL)).melanoma_alert_threshold
 CLASSES = ("melanoma", "nevus", "seborrheic_keratosis")
 KEYS = {
     "status",
     "label",
     "probability",
     "probabilities",
+    "melanoma_alert",
     "message",
     "disclaimer",
     "model",
@@ -19,7 +25,9 @@ KEYS = {
 }
 
 
-def check_screening(body: dict, threshold: float = 0.5) -> None:
+def check_screening(
+    body: dict, threshold: float = 0.5, alert_threshold: float | None = SHIPPED_ALERT_THRESHOLD
+) -> None:
     assert set(body) == KEYS, body
     probs = body["probabilities"]
     assert set(probs) == set(CLASSES)
@@ -33,7 +41,9 @@ def check_screening(body: dict, threshold: float = 0.5) -> None:
         assert body["status"] == "retake"
         assert top_p < threshold
         assert body["label"] is None and body["probability"] is None
-    assert body["hospitals_url"] == ("/hospitals" if body["label"] == "melanoma" else None)
+    alert = body["label"] == "melanoma" or (alert_threshold is not None and probs["melanoma"] >= alert_threshold)
+    assert body["melanoma_alert"] is alert
+    assert body["hospitals_url"] == ("/hospitals" if alert else None)
     assert body["message"] and body["disclaimer"]
     assert body["model"]["name"] and body["model"]["version"]
     uuid.UUID(body["screening_id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from contract import check_screening
 
 from melanoscan.imaging.decode import decode_image
 from melanoscan.inference.decision import decide
+from melanoscan.inference.spec import spec_path_for
 
 CLASSES = ("melanoma", "nevus", "seborrheic_keratosis")
 
@@ -43,6 +45,58 @@ def test_decide_threshold_is_configurable_and_validated():
         decide([0.5, 0.5], CLASSES)
 
 
+@pytest.mark.parametrize(
+    ("probs", "alert_threshold", "status", "alert"),
+    [
+        ([0.3, 0.6, 0.1], 0.25, "ok", True),  # a mole is reported, but melanoma is not ruled out
+        ([0.3, 0.6, 0.1], 0.31, "ok", False),
+        ([0.25, 0.4, 0.35], 0.25, "retake", True),  # exactly at the alert threshold, under the 0.5 rule
+        ([np.nextafter(0.25, 0), 0.4, 0.35], 0.25, "retake", False),
+        ([0.6, 0.3, 0.1], 0.9, "ok", True),  # a melanoma label always alerts, whatever the alert threshold
+        ([0.6, 0.3, 0.1], None, "ok", True),
+        ([0.45, 0.3, 0.25], None, "retake", False),  # a model without an alert threshold: only the label alerts
+    ],
+)
+def test_melanoma_alert_at_its_edges(probs, alert_threshold, status, alert):  # type: ignore[no-untyped-def]
+    decision = decide(probs, CLASSES, alert_threshold=alert_threshold)
+    assert (decision.status, decision.melanoma_alert) == (status, alert)
+
+
+def test_alert_threshold_is_validated():
+    for bad in (0.0, -0.1, 1.01):
+        with pytest.raises(ValueError):
+            decide([0.4, 0.35, 0.25], CLASSES, alert_threshold=bad)
+
+
+def test_real_model_melanoma_alert_at_its_own_probability(classifier, tiny_images, app_factory, tmp_path):
+    """A real photo whose top class is not melanoma: alert threshold at its melanoma probability -> alert,
+    hospitals and the dermatologist advice; one ulp above -> none of them. The model file is the shipped one,
+    with a metadata copy that differs only in the alert threshold."""
+    images = [decode_image(path.read_bytes(), draft_size=classifier.spec.resize_size) for path in tiny_images]
+    probs = classifier.predict_proba(images)
+    index = next(i for i, row in enumerate(probs) if classifier.classes[int(row.argmax())] != "melanoma")
+    p_mel = float(probs[index][classifier.classes.index("melanoma")])
+    metadata = json.loads(spec_path_for(classifier.model_path).read_text(encoding="utf-8"))
+    data = tiny_images[index].read_bytes()
+    answers = {}
+    for name, alert_threshold in (("at", p_mel), ("above", float(np.nextafter(p_mel, 1.0)))):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "model.onnx").symlink_to(classifier.model_path)
+        (folder / "model.json").write_text(json.dumps({**metadata, "melanoma_alert_threshold": alert_threshold}))
+        app = app_factory(model_path=str(folder / "model.onnx"), data_dir=str(folder))
+        response = app.test_client().post(
+            "/api/v1/screenings?lang=en", data={"image": (io.BytesIO(data), "lesion.jpg")}
+        )
+        assert response.status_code == 200
+        answers[name] = response.get_json()
+        check_screening(answers[name], alert_threshold=alert_threshold)
+    assert answers["at"]["melanoma_alert"] is True and answers["at"]["hospitals_url"] == "/hospitals"
+    assert "dermatologist" in answers["at"]["message"]
+    assert answers["above"]["melanoma_alert"] is False and answers["above"]["hospitals_url"] is None
+    assert "dermatologist" not in answers["above"]["message"]
+
+
 def test_real_model_just_above_and_at_its_own_probability(classifier, tiny_images, app_factory, tmp_path):
     """Pick a real photo, take the real model's top probability p; threshold p+ulp -> retake, p -> ok."""
     data = tiny_images[0].read_bytes()
@@ -67,7 +121,6 @@ def test_real_model_just_above_and_at_its_own_probability(classifier, tiny_image
     assert answers["above"]["status"] == "retake" and answers["above"]["label"] is None
     assert answers["at"]["status"] == "ok" and answers["at"]["label"] == top
     assert answers["at"]["probability"] == p
-    assert answers["at"]["hospitals_url"] == ("/hospitals" if top == "melanoma" else None)
 
 
 def test_threshold_outside_0_1_is_refused_at_start(app_factory, tmp_path):

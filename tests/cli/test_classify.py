@@ -7,7 +7,17 @@ import sys
 from pathlib import Path
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "isic" / "tiny"
-API_FIELDS = {"status", "label", "probability", "probabilities", "message", "disclaimer", "model", "hospitals_url"}
+API_FIELDS = {
+    "status",
+    "label",
+    "probability",
+    "probabilities",
+    "melanoma_alert",
+    "message",
+    "disclaimer",
+    "model",
+    "hospitals_url",
+}
 
 
 def classify(*args: str) -> subprocess.CompletedProcess:
@@ -40,12 +50,22 @@ def test_folder_with_a_bad_file_json(tmp_path):
 
 
 def test_plain_output_threshold_and_korean(tmp_path):
+    # Of three classes the top one always reaches 1/3, so every image gets a label at this threshold.
+    plain = classify(str(TINY), "--threshold", "0.34")
+    answers = {
+        row["path"]: row
+        for row in map(json.loads, classify(str(TINY), "--threshold", "0.34", "--json").stdout.splitlines())
+    }
+    assert plain.returncode == 0 and len(plain.stdout.splitlines()) == len(answers) == 9
+    for line in plain.stdout.splitlines():
+        path, label, percent, *alert = line.split("\t")
+        assert label == answers[path]["label"] and label in {"melanoma", "nevus", "seborrheic_keratosis"}
+        assert 34.0 <= float(percent.rstrip("%")) <= 100.0
+        # A fourth column exactly when melanoma cannot be ruled out beside another label
+        assert bool(alert) == (answers[path]["melanoma_alert"] and label != "melanoma")
+        if alert:
+            assert alert[0].startswith("melanoma not ruled out")
     image = sorted(TINY.glob("*.jpg"))[0]
-    ok = classify(str(image), "--threshold", "0.34")  # of three classes, the top one always reaches 1/3
-    assert ok.returncode == 0
-    path, label, percent = ok.stdout.strip().split("\t")
-    assert path == str(image) and label in {"melanoma", "nevus", "seborrheic_keratosis"}
-    assert 34.0 <= float(percent.rstrip("%")) <= 100.0
     retake = classify(str(image), "--threshold", "1.0", "--lang", "ko")
     assert retake.returncode == 0
     assert "\tretake\t" in retake.stdout and "다시 찍어 주세요" in retake.stdout

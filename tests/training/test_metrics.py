@@ -66,3 +66,44 @@ def test_temperature_recovers_known_value():
     fitted = fit_temperature(true_logits * 3.0, labels)  # overconfident by a factor 3
     assert fitted == pytest.approx(3.0, rel=0.1)
     assert expected_calibration_error(labels, softmax(true_logits * 3.0, fitted)) < 0.03
+
+
+def test_alert_threshold_catches_the_target_share_of_melanomas():
+    from melanoscan.training.operating_point import alert_threshold_for_sensitivity
+
+    mel_probs = np.array([0.9, 0.7, 0.45, 0.31, 0.12, 0.6, 0.2, 0.05])
+    is_mel = np.array([True, True, True, True, True, False, False, False])
+    # 5 melanomas: 0.8 needs 4 of them -> the 4th highest, 0.31; 0.6 needs 3 -> 0.45; 1.0 needs all -> 0.12.
+    assert alert_threshold_for_sensitivity(mel_probs, is_mel, 0.8) == 0.31
+    assert alert_threshold_for_sensitivity(mel_probs, is_mel, 0.6) == 0.45
+    assert alert_threshold_for_sensitivity(mel_probs, is_mel, 1.0) == 0.12
+    # Rounded down to 0.001, so the melanoma that sets it is still caught.
+    assert alert_threshold_for_sensitivity(np.array([0.12345]), np.array([True]), 1.0) == 0.123
+    with pytest.raises(ValueError):
+        alert_threshold_for_sensitivity(mel_probs, np.zeros(8, dtype=bool), 0.8)
+    with pytest.raises(ValueError):
+        alert_threshold_for_sensitivity(mel_probs, is_mel, 0.0)
+
+
+def test_alert_figures_follow_the_service_rule():
+    from melanoscan.training.metrics import alert_figures
+
+    labels = np.array([0, 0, 0, 1, 1, 2])
+    probs = np.array(
+        [
+            [0.30, 0.60, 0.10],  # melanoma, alert by probability
+            [0.10, 0.80, 0.10],  # melanoma, missed
+            [0.55, 0.25, 0.20],  # melanoma, reported as such
+            [0.25, 0.70, 0.05],  # nevus, false alarm
+            [0.05, 0.90, 0.05],  # nevus, quiet
+            [0.10, 0.10, 0.80],  # SK, quiet
+        ]
+    )
+    figures = alert_figures(labels, probs, alert_threshold=0.25, threshold=0.5)
+    assert figures["melanoma_alert_sensitivity"] == pytest.approx(2 / 3)
+    assert figures["melanoma_alert_specificity"] == pytest.approx(2 / 3)
+    assert figures["melanoma_alert_fraction"] == pytest.approx(3 / 6)
+    # A melanoma label alerts even above a high alert threshold, as `decide` does.
+    high = alert_figures(labels, probs, alert_threshold=0.9, threshold=0.5)
+    assert high["melanoma_alert_sensitivity"] == pytest.approx(1 / 3)
+    assert high["melanoma_alert_fraction"] == pytest.approx(1 / 6)

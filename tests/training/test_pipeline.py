@@ -108,6 +108,10 @@ def test_train_resume_export_evaluate(tmp_path):
     assert spec.extra["metrics"]["split"] == "tiny" and 0 <= spec.extra["metrics"]["ece"] <= 1
     assert set(export.HEADLINE_METRICS) <= spec.extra["metrics"].keys()
     assert spec.temperature > 0
+    # The melanoma alert: chosen on the calibration split to catch the default 85% of its melanomas
+    choice = spec.extra["melanoma_alert_choice"]
+    assert choice["split"] == "tiny" and choice["target_sensitivity"] == 0.85 and choice["melanomas"] >= 1
+    assert 0 < spec.melanoma_alert_threshold <= 1 and choice["sensitivity"] >= 0.85
 
     # ONNX Runtime through the serving classifier equals PyTorch on the same real images
     network, _, _ = export.load_network([out / "best.pt", out / "last.pt"], tta=True)
@@ -139,8 +143,13 @@ def test_train_resume_export_evaluate(tmp_path):
         "accuracy_when_reported",
         "ece",
         "confusion_matrix",
+        "melanoma_alert_sensitivity",
+        "melanoma_alert_specificity",
+        "melanoma_alert_fraction",
     ):
         assert key in metrics["isic"], key
+    # Same images as the calibration split, same threshold: the alert catches what export said it would
+    assert metrics["isic"]["melanoma_alert_sensitivity"] == pytest.approx(choice["sensitivity"])
     assert metrics["isic"]["n"] == 9
     assert "removed" in metrics["isic_without_near_duplicates"]
     for plot in metrics["isic"]["plots"]:
@@ -180,6 +189,8 @@ def test_train_resume_export_evaluate(tmp_path):
     assert parse_args(train_lines[0].split()[2:]).image_size == 128
     assert f"--checkpoint {out / 'best.pt'} {out / 'last.pt'}" in card.read_text()
     assert "ensemble of 2 networks" in card.read_text()
+    assert "--alert-sensitivity 0.85" in card.read_text() and "### The melanoma alert" in card.read_text()
+    assert f"at least **{spec.melanoma_alert_threshold:.3f}**" in card.read_text()
     # The candidates table names each scored model, its cost in passes, and marks the shipped one
     row = next(line for line in card.read_text().splitlines() if line.startswith("| lite0 128 px seed 3 + lite0"))
     assert "flip TTA" in row and "| 4 |" in row and row.endswith("**shipped** |")

@@ -21,6 +21,10 @@ EN: dict[str, object] = {
         "The photo looks most like melanoma ({percent}%). This is not a diagnosis, but please see a "
         "dermatologist soon. Hospitals with dermatology near you are listed on the map."
     ),
+    "melanoma_alert": (
+        "However, melanoma cannot be ruled out (melanoma {percent}%): please have a dermatologist look at this "
+        "spot. Hospitals with dermatology near you are listed on the map."
+    ),
     "retake": (
         "Please take the photo again: the result is not clear enough to report. Tips: hold the phone steady "
         "and tap the spot so it is in sharp focus; use bright, even daylight without flash glare or shadows; "
@@ -57,6 +61,10 @@ KO: dict[str, object] = {
     "ok": "사진은 {label}에 가장 가깝습니다({percent}%). 이것은 선별 결과이며 진단이 아닙니다.",
     "ok_melanoma": (
         "사진은 흑색종에 가장 가깝습니다({percent}%). 진단은 아니지만 가능한 한 빨리 피부과 진료를 받으세요. "
+        "가까운 피부과 병원을 지도에서 확인할 수 있습니다."
+    ),
+    "melanoma_alert": (
+        "다만 흑색종 가능성을 배제할 수 없습니다(흑색종 {percent}%). 이 점을 피부과 전문의에게 보여 주세요. "
         "가까운 피부과 병원을 지도에서 확인할 수 있습니다."
     ),
     "retake": (

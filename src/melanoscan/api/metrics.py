@@ -39,6 +39,11 @@ class Metrics:
             ["status", "label"],
             registry=self.registry,
         )
+        self.melanoma_alerts = Counter(
+            "melanoscan_melanoma_alerts_total",
+            "Screenings that told the user melanoma cannot be ruled out (a drift signal: compare with the model card).",
+            registry=self.registry,
+        )
         self.rejected = Counter(
             "melanoscan_images_rejected_total",
             "Uploads refused, by error code.",

@@ -264,6 +264,7 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                         "label",
                         "probability",
                         "probabilities",
+                        "melanoma_alert",
                         "message",
                         "disclaimer",
                         "model",
@@ -280,6 +281,14 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                         },
                         "probability": {"type": "number", "nullable": True, "minimum": 0, "maximum": 1},
                         "probabilities": probabilities,
+                        "melanoma_alert": {
+                            "type": "boolean",
+                            "description": (
+                                "Melanoma cannot be ruled out: melanoma is the label, or its probability reached"
+                                " the model's alert threshold (chosen on validation for a target melanoma"
+                                " sensitivity), whatever the status. The message then asks to see a dermatologist."
+                            ),
+                        },
                         "message": {"type": "string"},
                         "disclaimer": {"type": "string"},
                         "model": {
@@ -290,7 +299,7 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                         "hospitals_url": {
                             "type": "string",
                             "nullable": True,
-                            "description": "Hospital map page when the label is melanoma.",
+                            "description": "Hospital map page when melanoma_alert is true.",
                         },
                         "screening_id": {"type": "string", "format": "uuid"},
                     },

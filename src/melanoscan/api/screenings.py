@@ -55,7 +55,7 @@ def create_screening():  # type: ignore[no-untyped-def]
     latency_ms = (time.perf_counter() - started) * 1000.0
     state.metrics.inference.observe(latency_ms / 1000.0)
     spec = state.classifier.spec
-    decision = decide(probs, spec.classes, state.settings.threshold)
+    decision = decide(probs, spec.classes, state.settings.threshold, spec.melanoma_alert_threshold)
 
     screening_id = str(uuid.uuid4())
     width, height = decoded.original_size
@@ -77,6 +77,8 @@ def create_screening():  # type: ignore[no-untyped-def]
         state.metrics.record_failures.inc()
         log.error("could not record screening %s: %s: %s", screening_id, type(exc).__name__, exc)
     state.metrics.screenings.labels(decision.status, decision.label or "none").inc()
+    if decision.melanoma_alert:
+        state.metrics.melanoma_alerts.inc()
 
     response = jsonify({**screening_result(decision, spec, lang), "screening_id": screening_id})
     response.headers["Content-Language"] = lang

@@ -41,12 +41,16 @@ def iter_paths(inputs: list[str]) -> Iterator[Path]:
 
 def screening_fields(probabilities, classifier: Classifier, threshold: float, lang: str) -> dict:
     """The API's answer for one image (status, label, probability, message, ...)."""
-    return screening_result(decide(probabilities, classifier.classes, threshold), classifier.spec, lang)
+    spec = classifier.spec
+    return screening_result(decide(probabilities, spec.classes, threshold, spec.melanoma_alert_threshold), spec, lang)
 
 
 def plain_line(path: Path, result: dict) -> str:
     if result["status"] == "ok":
-        return f"{path}\t{result['label']}\t{result['probability'] * 100:.1f}%"
+        line = f"{path}\t{result['label']}\t{result['probability'] * 100:.1f}%"
+        if result["melanoma_alert"] and result["label"] != "melanoma":
+            line += f"\tmelanoma not ruled out ({result['probabilities']['melanoma'] * 100:.1f}%): see a dermatologist"
+        return line
     top = max(result["probabilities"], key=result["probabilities"].get)
     return f"{path}\tretake\t{result['message']} (top: {top} {result['probabilities'][top] * 100:.1f}%)"
 

@@ -1,7 +1,12 @@
-"""The reporting rule of the original service: name a class only when the model is sure enough.
+"""The reporting rule of the original service, and the melanoma alert that guards its blind spot.
 
 If the top class has probability >= threshold (0.5 by default) it is reported; otherwise the
 user is asked to take the photo again (다시 찍어 주세요). This is a product rule, not a diagnosis.
+
+The rule alone misses melanomas that the model ranks second: a photo scored "nevus 60%, melanoma 35%"
+would read as a mole. So, independently of the rule, a melanoma probability at or above the model's
+alert threshold (chosen on validation for a target melanoma sensitivity, stored in the model's metadata)
+raises `melanoma_alert`: melanoma cannot be ruled out, see a dermatologist.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_THRESHOLD = 0.5
+MELANOMA = "melanoma"
 
 
 @dataclass(frozen=True)
@@ -20,19 +26,31 @@ class Decision:
     label: str | None
     probability: float | None
     probabilities: dict[str, float]
+    melanoma_alert: bool = False  # melanoma is the label, or its probability reached the alert threshold
 
 
 def decide(
-    probabilities: Sequence[float] | np.ndarray, classes: Sequence[str], threshold: float = DEFAULT_THRESHOLD
+    probabilities: Sequence[float] | np.ndarray,
+    classes: Sequence[str],
+    threshold: float = DEFAULT_THRESHOLD,
+    alert_threshold: float | None = None,
 ) -> Decision:
-    """Apply the threshold rule to one image's probabilities."""
+    """Apply the threshold rule and the melanoma alert to one image's probabilities.
+
+    Without an alert threshold (older models) the alert is raised only when melanoma is the reported label.
+    """
     probs = np.asarray(probabilities, dtype=np.float64)
     if probs.shape != (len(classes),):
         raise ValueError(f"expected {len(classes)} probabilities, got shape {probs.shape}")
     if not 0.0 < threshold <= 1.0:
         raise ValueError("threshold must be in (0, 1]")
+    if alert_threshold is not None and not 0.0 < alert_threshold <= 1.0:
+        raise ValueError("alert_threshold must be in (0, 1]")
     as_dict = {name: float(p) for name, p in zip(classes, probs, strict=True)}
     top = int(np.argmax(probs))
-    if probs[top] >= threshold:
-        return Decision("ok", classes[top], float(probs[top]), as_dict)
-    return Decision("retake", None, None, as_dict)
+    reported = probs[top] >= threshold
+    label = classes[top] if reported else None
+    alert = label == MELANOMA or (alert_threshold is not None and as_dict.get(MELANOMA, 0.0) >= alert_threshold)
+    if reported:
+        return Decision("ok", label, float(probs[top]), as_dict, alert)
+    return Decision("retake", None, None, as_dict, alert)

@@ -29,6 +29,9 @@ class ModelSpec:
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     # Logits are divided by this before the softmax (temperature scaling, fitted on validation).
     temperature: float = 1.0
+    # Melanoma probability at or above which the user is told melanoma cannot be ruled out, chosen on
+    # validation for a target sensitivity (how: extra["melanoma_alert_choice"]). None: only a melanoma label.
+    melanoma_alert_threshold: float | None = None
     backbone: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -37,6 +40,8 @@ class ModelSpec:
             raise ValueError("resize_size must be >= input_size")
         if self.temperature <= 0:
             raise ValueError("temperature must be > 0")
+        if self.melanoma_alert_threshold is not None and not 0.0 < self.melanoma_alert_threshold <= 1.0:
+            raise ValueError("melanoma_alert_threshold must be in (0, 1]")
         if self.interpolation not in ("bicubic", "bilinear"):
             raise ValueError(f"unknown interpolation {self.interpolation!r}")
 

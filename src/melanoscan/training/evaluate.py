@@ -120,7 +120,7 @@ def evaluate_set(
     probs = predict(classifier, samples)
     seconds = time.perf_counter() - started
     labels = labels_of(samples)
-    result = summarize(labels, probs, classifier.classes, threshold)
+    result = summarize(labels, probs, classifier.classes, threshold, classifier.spec.melanoma_alert_threshold)
     result["ms_per_image"] = round(1000 * seconds / max(len(samples), 1), 2)  # decode + inference, batches of 32
     result["reliability"] = reliability_curve(labels, probs)
     if out is not None:
@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             "backbone": classifier.spec.backbone,
             "input_size": classifier.spec.input_size,
             "temperature": classifier.spec.temperature,
+            "melanoma_alert_threshold": classifier.spec.melanoma_alert_threshold,
             "tta": classifier.spec.extra.get("tta", "none"),
             "onnx_sha256": classifier.spec.extra.get("onnx_sha256"),
             "members": [
@@ -177,7 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     metrics["isic"], probs = evaluate_set(classifier, samples, args.threshold, args.out / "isic", f"ISIC {args.split}")
     dups = near_duplicate_ids(root)
     keep = [i for i, s in enumerate(samples) if s.image_id not in dups]
-    dedup = summarize(labels_of([samples[i] for i in keep]), probs[keep], classifier.classes, args.threshold)
+    dedup = summarize(
+        labels_of([samples[i] for i in keep]),
+        probs[keep],
+        classifier.classes,
+        args.threshold,
+        classifier.spec.melanoma_alert_threshold,
+    )
     dedup["removed"] = len(samples) - len(keep)
     metrics["isic_without_near_duplicates"] = dedup
 

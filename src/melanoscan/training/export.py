@@ -2,7 +2,8 @@
 
 Steps: rebuild the networks, wrap them (averaging the logits of several checkpoints and optionally of a
 horizontal flip, so the ensemble and test-time augmentation live inside the graph and serving stays one
-call), fit the softmax temperature on the validation split, export ONNX, and check that ONNX Runtime and
+call), fit the softmax temperature and choose the melanoma alert threshold on the validation split, export
+ONNX, and check that ONNX Runtime and
 PyTorch agree on real images.
 
     melanoscan export --checkpoint runs/lite0-224/best.pt runs/lite0-224-s1/best.pt --out models/melanoscan.onnx \
@@ -28,7 +29,8 @@ from melanoscan.training.backbones import create_model
 from melanoscan.training.calibrate import fit_temperature
 from melanoscan.training.config import TrainConfig
 from melanoscan.training.data import cache_images, data_hash, isic_dir, labels_of, read_split
-from melanoscan.training.metrics import summarize
+from melanoscan.training.metrics import MELANOMA, summarize
+from melanoscan.training.operating_point import DEFAULT_TARGET_SENSITIVITY, alert_threshold_for_sensitivity
 from melanoscan.training.train import predict_logits, spec_for
 
 log = logging.getLogger("melanoscan.export")
@@ -122,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data-dir", help="ISIC 2017 folder (default $MELANOSCAN_ISIC_DIR or ../shared/data/isic2017)")
     parser.add_argument("--calibration-split", default="val")
+    parser.add_argument(
+        "--alert-sensitivity",
+        type=float,
+        default=DEFAULT_TARGET_SENSITIVITY,
+        help="share of the calibration split's melanomas the melanoma alert must catch (sets its threshold)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(2)
@@ -133,14 +141,25 @@ def main(argv: list[str] | None = None) -> int:
     images = cache_images(calib, spec.resize_size)
     labels = labels_of(calib)
     logits = predict_logits(network, images, spec, 32)
-    temperature = fit_temperature(logits, labels)
-    calibrated = summarize(labels, softmax(logits, temperature), spec.classes)
+    temperature = round(fit_temperature(logits, labels), 5)  # as stored, so the alert is chosen on what serves
+    calibrated_probs = softmax(logits, temperature)
+    alert_threshold = alert_threshold_for_sensitivity(
+        calibrated_probs[:, MELANOMA], labels == MELANOMA, args.alert_sensitivity
+    )
+    calibrated = summarize(labels, calibrated_probs, spec.classes, alert_threshold=alert_threshold)
     log.info(
         "temperature %.3f; %s ECE %.4f -> %.4f",
         temperature,
         args.calibration_split,
         summarize(labels, softmax(logits), spec.classes)["ece"],
         calibrated["ece"],
+    )
+    log.info(
+        "melanoma alert at p >= %.3f: %s sensitivity %.3f, specificity %.3f",
+        alert_threshold,
+        args.calibration_split,
+        calibrated["melanoma_alert_sensitivity"],
+        calibrated["melanoma_alert_specificity"],
     )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -156,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     final = spec.__class__.from_dict(
         {
             **spec.to_dict(),
-            "temperature": round(temperature, 5),
+            "temperature": temperature,
+            "melanoma_alert_threshold": alert_threshold,
             "tta": "hflip" if args.tta else "none",
             "created": dt.date.today().isoformat(),
             "onnx_sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
@@ -173,6 +193,13 @@ def main(argv: list[str] | None = None) -> int:
                 ],
             },
             "calibration": {"split": args.calibration_split, "n": len(labels), "ece": calibrated["ece"]},
+            "melanoma_alert_choice": {
+                "split": args.calibration_split,
+                "target_sensitivity": args.alert_sensitivity,
+                "melanomas": int((labels == MELANOMA).sum()),
+                "sensitivity": calibrated["melanoma_alert_sensitivity"],
+                "specificity": calibrated["melanoma_alert_specificity"],
+            },
             # The figures the model was chosen on, after calibration (test figures live in its evaluation).
             "metrics": {
                 "split": args.calibration_split,
@@ -189,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                 "onnx": str(args.out),
                 "metadata": str(spec_path_for(args.out)),
                 "temperature": temperature,
+                "melanoma_alert_threshold": alert_threshold,
                 "parity_max_abs_diff": parity,
             }
         )

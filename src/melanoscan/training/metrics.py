@@ -59,13 +59,30 @@ def reliability_curve(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> 
     return rows
 
 
+def alert_figures(labels: np.ndarray, probs: np.ndarray, alert_threshold: float, threshold: float) -> dict[str, float]:
+    """Melanoma sensitivity and specificity of the melanoma alert, and the share of photos it fires on.
+
+    As `decide` raises it: melanoma probability >= alert_threshold, or melanoma reported by the threshold rule."""
+    probs = np.asarray(probs)
+    is_mel = np.asarray(labels) == MELANOMA
+    reported_mel = (probs.argmax(axis=1) == MELANOMA) & (probs.max(axis=1) >= threshold)
+    alert = (probs[:, MELANOMA] >= alert_threshold) | reported_mel
+    return {
+        "melanoma_alert_threshold": alert_threshold,
+        "melanoma_alert_sensitivity": float(alert[is_mel].mean()) if is_mel.any() else float("nan"),
+        "melanoma_alert_specificity": float((~alert)[~is_mel].mean()) if (~is_mel).any() else float("nan"),
+        "melanoma_alert_fraction": float(alert.mean()),
+    }
+
+
 def summarize(
     labels: np.ndarray,
     probs: np.ndarray,
     classes: Sequence[str],
     threshold: float = DEFAULT_THRESHOLD,
+    alert_threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Every figure the model card reports, for one labelled set."""
+    """Every figure the model card reports, for one labelled set (the alert's only when the model has one)."""
     labels = np.asarray(labels)
     probs = np.asarray(probs, dtype=np.float64)
     predicted = probs.argmax(axis=1)
@@ -93,4 +110,5 @@ def summarize(
         "log_loss": float(log_loss(labels, probs, labels=list(range(len(classes))))),
         "brier": float(((probs - np.eye(len(classes))[labels]) ** 2).sum(axis=1).mean()),
         "confusion_matrix": confusion_matrix(labels, predicted, labels=list(range(len(classes)))).tolist(),
+        **(alert_figures(labels, probs, alert_threshold, threshold) if alert_threshold is not None else {}),
     }

@@ -42,8 +42,12 @@ def metrics_table(sets: dict[str, dict[str, Any]]) -> str:
         ("sent to retake by the 0.5 rule", "retake_fraction", pct),
         ("accuracy on the images reported", "accuracy_when_reported", pct),
         ("expected calibration error (15 bins)", "ece", fmt),
+        ("melanoma sensitivity of the melanoma alert", "melanoma_alert_sensitivity", pct),
+        ("melanoma specificity of the melanoma alert", "melanoma_alert_specificity", pct),
+        ("photos given a melanoma alert", "melanoma_alert_fraction", pct),
     ]
     names = list(sets)
+    rows = [row for row in rows if any(row[1] in sets[n] for n in names)]  # older models have no alert
     lines = ["| figure | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for label, key, render in rows:
         lines.append(f"| {label} | " + " | ".join(render(sets[n].get(key)) for n in names) + " |")
@@ -73,6 +77,40 @@ def phone_text(pad: dict[str, Any], isic: dict[str, Any]) -> str:
         "who redistributed them, and most of its nevus and SK labels are clinical, not biopsy-proven. "
         f"**A phone photo is not a dermoscopy image, and {pct(1 - pad['melanoma_sensitivity'])} of the melanomas "
         "here are not ranked first: never read a 'nevus' answer as an all-clear.**"
+    )
+
+
+def alert_intro(spec: ModelSpec) -> str:
+    if spec.melanoma_alert_threshold is None:
+        return ""
+    return (
+        f" Whatever the class, a melanoma probability of at least {fmt(spec.melanoma_alert_threshold)} makes it "
+        "say that melanoma cannot be ruled out and point to a dermatologist."
+    )
+
+
+def alert_text(spec: ModelSpec, sets: dict[str, dict[str, Any]]) -> str:
+    """How the melanoma alert's threshold was chosen and what it does on each set, from the stored figures."""
+    choice = spec.extra.get("melanoma_alert_choice")
+    if spec.melanoma_alert_threshold is None or not choice:
+        return ""
+    measured = "; ".join(
+        f"{name}: {pct(figures['melanoma_alert_sensitivity'])} of melanomas alerted, "
+        f"{pct(figures['melanoma_alert_fraction'])} of all photos"
+        for name, figures in sets.items()
+        if "melanoma_alert_sensitivity" in figures
+    )
+    return (
+        "\n### The melanoma alert\n"
+        "The 0.5 rule names the most probable class only, so a melanoma the model ranks second would read as a "
+        "mole. Whatever the class, the service therefore tells the user that **melanoma cannot be ruled out** and "
+        f"to see a dermatologist (with the hospital map) when the melanoma probability is at least "
+        f"**{fmt(spec.melanoma_alert_threshold)}**. That threshold was chosen on the {choice['split']} split before "
+        f"the test split was scored: the highest one that catches at least {pct(choice['target_sensitivity'])} of "
+        f"its {choice['melanomas']} melanomas (there: sensitivity {pct(choice['sensitivity'])}, specificity "
+        f"{pct(choice['specificity'])}). It trades false alarms for missed melanomas, as a screening aid should. "
+        f"Measured: {measured}. With {choice['melanomas']} melanomas to choose on, the threshold is coarse: "
+        "the test and phone-photo figures above are the ones to expect.\n"
     )
 
 
@@ -113,8 +151,11 @@ def reproduce(spec: ModelSpec, model_path: str, test_command: str, val_command: 
         commands.append("melanoscan train " + " ".join(train_flags(member["config"])))
         checkpoints.append(member["checkpoint"])
     tta = " --tta" if spec.extra.get("tta", "none") == "hflip" else ""
+    choice = spec.extra.get("melanoma_alert_choice")
+    alert = f" --alert-sensitivity {choice['target_sensitivity']}" if choice else ""
     commands += [
-        f"melanoscan export --checkpoint {' '.join(checkpoints)} --out {model_path} --version {spec.version}{tta}",
+        f"melanoscan export --checkpoint {' '.join(checkpoints)} --out {model_path} --version {spec.version}"
+        f"{tta}{alert}",
         *([val_command] if val_command else []),
         test_command,
         "melanoscan model-card --metrics <test folder>/metrics.json --val-metrics <val folder>/metrics.json "
@@ -192,7 +233,8 @@ def render(
     val_part = ""
     if val:
         val_part = (
-            "\nOn the validation split (150 images, used to pick the epoch and fit the temperature, so optimistic): "
+            "\nOn the validation split (150 images, used to pick the epoch, the temperature and the alert threshold, "
+            "so optimistic): "
             f"melanoma AUC {fmt(val['isic']['melanoma_auc'])}, SK AUC {fmt(val['isic']['seborrheic_keratosis_auc'])}, "
             f"ECE {fmt(val['isic']['ece'])} (`{val['command']}`).\n"
         )
@@ -212,7 +254,7 @@ def render(
 ## Intended use
 A **screening aid** for people worried about a spot on their skin: it sorts one photo of one lesion into
 melanoma, nevus (mole) or seborrheic keratosis, and names the class only when its probability is at least
-{fmt(test["isic"]["threshold"], 2)}; otherwise it asks for another photo.
+{fmt(test["isic"]["threshold"], 2)}; otherwise it asks for another photo.{alert_intro(spec)}
 **It is not a diagnosis and not a medical device**; it has not been clinically validated or approved by any
 regulator. It knows only these three classes:
 basal-cell carcinoma, squamous-cell carcinoma and every other condition are outside what it can say. Anyone
@@ -232,8 +274,8 @@ with a spot that is new, changing, bleeding or worrying should see a doctor, wha
 ## Data
 - **ISIC 2017 Challenge, Part 3** (CC0; Codella et al., arXiv:1710.05006): the official splits, 2000 train
   (374 melanoma, 1372 nevus, 254 SK), 150 validation, 600 test. Images are 256×256 JPEG copies that were
-  squashed to a square without keeping the aspect ratio. Trained on train; epoch, temperature and the candidate
-  chosen on validation; test evaluated once for this model.
+  squashed to a square without keeping the aspect ratio. Trained on train; epoch, temperature, melanoma alert
+  threshold and the candidate chosen on validation; test evaluated once for this model.
 - **PAD-UFES-20** (CC BY 4.0; Pacheco et al., 2020): {pad["n"] if pad else "n/a"} smartphone photos of melanoma,
   nevus and SK, used only for evaluation, never for training or choosing.
 
@@ -245,7 +287,7 @@ Command: `{test["command"]}`
 "Argmax" figures take the most probable class for every image; the service itself reports a class only when
 its probability is at least {fmt(test["isic"]["threshold"], 2)} (the retake and "accuracy on the images reported" rows).
 The ISIC 2017 challenge winner scored 0.911 mean AUC, trained on extra external data at full resolution.
-{val_part}{selection_text(candidates or [], spec)}
+{alert_text(spec, sets)}{val_part}{selection_text(candidates or [], spec)}
 Confusion matrix on the ISIC 2017 {test.get("split", "test")} split (argmax):
 
 {confusion(test["isic"]["confusion_matrix"], classes)}
@@ -295,6 +337,12 @@ def readme_summary(test: dict[str, Any], spec: ModelSpec) -> str:
         f" at specificity {pct(isic['melanoma_specificity'])}, ECE {fmt(isic['ece'])}",
         f"- the 0.5 rule sends {pct(isic['retake_fraction'])} to retake; accuracy on the rest {pct(reported)}",
     ]
+    if "melanoma_alert_sensitivity" in isic:
+        lines.append(
+            f"- the melanoma alert (melanoma probability >= {fmt(spec.melanoma_alert_threshold)}, chosen on "
+            f"validation) fires for {pct(isic['melanoma_alert_sensitivity'])} of melanomas and "
+            f"{pct(1 - isic['melanoma_alert_specificity'])} of the other lesions"
+        )
     if pad:
         lines.append(
             f"- on {pad['n']} **smartphone photos** (PAD-UFES-20), the real use case: melanoma AUC "
