@@ -76,8 +76,9 @@ def test_real_photo_gives_a_result_card(new_context, server_ok, lesion, screens)
     assert "진단이 아닙니다" in card.locator(".disclaimer").inner_text()
     assert card.locator(".explain").inner_text()
     assert page.locator("#result").get_attribute("aria-live") == "polite"
-    # The finder only opens for melanoma.
-    assert page.locator("#finder").is_hidden() == (body["label"] != "melanoma")
+    # The finder opens only when melanoma cannot be ruled out; the alert box only beside another label.
+    assert page.locator("#finder").is_hidden() == (not body["melanoma_alert"])
+    assert page.locator("#melanoma-alert").count() == int(body["melanoma_alert"] and body["label"] != "melanoma")
     page.screenshot(path=str(screens / "03-result-ko.png"), full_page=True)
     assert page.js_errors == []
 
@@ -117,14 +118,40 @@ def test_non_image_upload_is_a_friendly_error(new_context, server_ok, tmp_path, 
     page.screenshot(path=str(screens / "05-error-ko.png"), full_page=True)
 
 
-def melanoma_photo(server: LiveServer) -> Path:
-    """A committed real lesion photo that the shipped model, through the real server, reports as melanoma."""
+def photo_where(server: LiveServer, wanted, what: str) -> tuple[Path, dict]:  # type: ignore[no-untyped-def]
+    """A committed real lesion photo whose answer from the shipped model, through the real server, is `wanted`."""
     for photo in sorted(TINY.glob("*.jpg")):
         with photo.open("rb") as handle:
             answer = requests.post(f"{server.url}/api/v1/screenings", files={"image": handle}, timeout=60).json()
-        if answer["label"] == "melanoma":
-            return photo
-    raise AssertionError("the shipped model reports none of the test photos as melanoma: the melanoma path is untested")
+        if wanted(answer):
+            return photo, answer
+    raise AssertionError(f"the shipped model gives none of the test photos {what}: that path is untested")
+
+
+def melanoma_photo(server: LiveServer) -> Path:
+    return photo_where(server, lambda answer: answer["label"] == "melanoma", "a melanoma label")[0]
+
+
+def test_melanoma_alert_beside_another_label(new_context, server_ok, screens):
+    """A real photo reported as another class while melanoma is too probable to rule out: the warning and the
+    hospital finder show anyway."""
+    lesion, answer = photo_where(
+        server_ok,
+        lambda a: a["status"] == "ok" and a["label"] != "melanoma" and a["melanoma_alert"],
+        "a melanoma alert beside another label",
+    )
+    page = _open(new_context(locale="en-US"), server_ok.url + "/")
+    _pick(page, lesion)
+    page.click("#send-btn")
+    page.locator(f"#result [data-label='{answer['label']}']").wait_for()
+    alert = page.locator("#melanoma-alert")
+    assert alert.is_visible() and "Melanoma cannot be ruled out" in alert.inner_text()
+    assert f"{answer['probabilities']['melanoma'] * 100:.1f}%".replace(".0%", "%") in alert.inner_text()
+    assert page.locator("#finder").is_visible()
+    page.click("#goto-finder")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'finder-title'")
+    page.screenshot(path=str(screens / "09-melanoma-alert-en.png"), full_page=True)
+    assert page.js_errors == []
 
 
 def test_melanoma_result_finds_nearest_dermatology_hospitals(new_context, server_ok, screens):

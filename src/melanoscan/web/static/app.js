@@ -247,6 +247,26 @@
     input.click();
   }
 
+  // The server's melanoma alert: melanoma is the label, or too probable to rule out whatever the label.
+  function melanomaAlert(body) {
+    return typeof body.melanoma_alert === "boolean" ? body.melanoma_alert : body.label === "melanoma";
+  }
+
+  // Shown beside another label or a retake: the top class alone would hide a melanoma ranked second.
+  function alertBox(body) {
+    if (!melanomaAlert(body) || body.label === "melanoma") return null;
+    var p = (body.probabilities || {}).melanoma || 0;
+    return el("div", { class: "urgent alert-box", id: "melanoma-alert", role: "note" }, [
+      el("h3", { text: t("alert_title") }),
+      el("p", { text: t("alert_text", { pct: formatPct(p) }) }),
+    ]);
+  }
+
+  function finderButton(body) {
+    return melanomaAlert(body) ? el("button", { type: "button", class: "button primary", id: "goto-finder",
+      text: t("find_hospitals"), onclick: function () { focusFinder(); } }) : null;
+  }
+
   function renderResult(body, announce) {
     var box = $("result");
     box.textContent = "";
@@ -255,12 +275,14 @@
       card = el("div", { class: "card result-card retake", "data-status": "retake" }, [
         el("h2", { text: t("retake_title") }),
         el("p", { text: t("retake_message") }),
+        alertBox(body),
         el("h3", { text: t("tips_heading") }),
         el("ul", { class: "tips" }, ["tip_light", "tip_close", "tip_focus", "tip_one"].map(function (k) {
           return el("li", { text: t(k) });
         })),
         el("p", { class: "disclaimer", text: t("note_screening") }),
         el("div", { class: "actions" }, [
+          finderButton(body),
           el("button", { type: "button", class: "button primary", id: "take-again", text: t("take_again"),
             onclick: function () { restart(true); } }),
           el("button", { type: "button", class: "button", text: t("choose_photo"),
@@ -283,7 +305,7 @@
           el("span", { class: "pct", id: "result-probability", "aria-hidden": "true", text: formatPct(p) }),
         ]),
         el("p", { class: "explain", text: t("explain_" + label) }),
-        label === "melanoma" ? el("p", { class: "urgent", text: t("melanoma_urgent") }) : null,
+        label === "melanoma" ? el("p", { class: "urgent", text: t("melanoma_urgent") }) : alertBox(body),
         all.length ? el("details", { class: "all" }, [
           el("summary", { text: t("all_classes") }),
           el("ul", { class: "all-list" }, all.map(function (c) {
@@ -298,14 +320,13 @@
         el("p", { class: "disclaimer", text: t("note_screening") }),
         body.model ? el("p", { class: "small", text: t("model_line", { name: body.model.name || "", version: body.model.version || "" }) }) : null,
         el("div", { class: "actions" }, [
-          label === "melanoma" ? el("button", { type: "button", class: "button primary", id: "goto-finder",
-            text: t("find_hospitals"), onclick: function () { focusFinder(); } }) : null,
+          finderButton(body),
           el("button", { type: "button", class: "button", text: t("check_another"), onclick: function () { restart(true); } }),
         ]),
       ]);
     }
     box.appendChild(card);
-    if (body.status === "ok" && body.label === "melanoma") showFinder();
+    if (melanomaAlert(body)) showFinder();
     if (announce) focusCard(card);
   }
 
