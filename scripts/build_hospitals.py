@@ -8,6 +8,11 @@ normalised (booleans as true/false, coordinates with 6 decimals, whitespace trim
 kind then name, so the service never depends on the shared folder at run time. Every row is validated:
 the script exits non-zero on a missing column, a bad kind/boolean, a coordinate outside Korea's
 bounding box, or a duplicate (name, lat, lon).
+
+Two repairs make the table usable from a phone: each phone number becomes one dialable number (the
+province's area code added where the source left it out, an area code dropped before a nationwide
+15xx/16xx/18xx number, only the first of several numbers kept), and rows of the same name within 300 m
+of each other (one hospital licensed twice) are kept once.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -28,6 +35,28 @@ KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
 LAT_RANGE = (33.0, 39.0)
 LON_RANGE = (124.0, 132.0)
 EXPECTED_SHA256 = "30675f724d7f74c2c620e58f82e53e2feccecb9bab074e6e168a2bb815e10070"
+# Area code by province, the first word of a Korean address.
+AREA_CODES = {
+    "서울특별시": "02",
+    "부산광역시": "051",
+    "대구광역시": "053",
+    "인천광역시": "032",
+    "광주광역시": "062",
+    "대전광역시": "042",
+    "울산광역시": "052",
+    "세종특별자치시": "044",
+    "경기도": "031",
+    "강원도": "033",
+    "충청북도": "043",
+    "충청남도": "041",
+    "전라북도": "063",
+    "전라남도": "061",
+    "경상북도": "054",
+    "경상남도": "055",
+    "제주특별자치도": "064",
+}
+NATIONWIDE = re.compile(r"1[5-8]\d{2}-?\d{4}")  # 1588-xxxx etc.: dialled without an area code
+SAME_PLACE_KM = 0.3
 
 
 class SourceError(ValueError):
@@ -56,6 +85,44 @@ def _coord(raw: str, bounds: tuple[float, float], what: str, line: int) -> float
     return round(value, 6)
 
 
+def dialable_phone(raw: str, address: str) -> str:
+    """One number a phone can dial, written 0XX-XXX(X)-XXXX; '' when the source has none."""
+    first = re.split(r"[,/]", raw)[0].strip()
+    digits = re.sub(r"\D", "", first)
+    if not digits:
+        return ""
+    nationwide = NATIONWIDE.search(first.replace(" ", ""))
+    if nationwide and digits.endswith(re.sub(r"\D", "", nationwide.group())):
+        nationwide_digits = re.sub(r"\D", "", nationwide.group())
+        return f"{nationwide_digits[:4]}-{nationwide_digits[4:]}"
+    if not digits.startswith("0"):
+        area = AREA_CODES.get(address.split(" ")[0] if address else "", "")
+        if not area or len(digits) not in (7, 8):
+            return first  # cannot tell: kept as the source wrote it
+        digits = area + digits
+    area_len = 2 if digits.startswith("02") else 3
+    area, rest = digits[:area_len], digits[area_len:]
+    if len(rest) not in (7, 8):
+        return first
+    return f"{area}-{rest[:-4]}-{rest[-4:]}"
+
+
+def km_between(a: dict, b: dict) -> float:
+    """Great-circle distance; enough to tell one site from another."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a["lat"], a["lon"], b["lat"], b["lon"]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def drop_same_site_duplicates(rows: list[dict]) -> list[dict]:
+    """Keep the first of rows that share a name and lie within SAME_PLACE_KM (one hospital, two licences)."""
+    kept: list[dict] = []
+    for row in rows:
+        if not any(k["name"] == row["name"] and km_between(k, row) < SAME_PLACE_KM for k in kept):
+            kept.append(row)
+    return kept
+
+
 def read_source(path: Path) -> list[dict]:
     """Read and validate the source rows; raise SourceError on the first problem."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -77,7 +144,7 @@ def read_source(path: Path) -> list[dict]:
                 "kind": kind,
                 "dermatology": _bool(raw["dermatology"] or "", line),
                 "address": " ".join((raw["address"] or "").split()),
-                "phone": (raw["phone"] or "").strip(),
+                "phone": dialable_phone((raw["phone"] or "").strip(), " ".join((raw["address"] or "").split())),
                 "lat": _coord(raw["lat"], LAT_RANGE, "lat", line),
                 "lon": _coord(raw["lon"], LON_RANGE, "lon", line),
             }
@@ -124,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "--expect-rows",
         type=int,
         default=649,
-        help="fail unless the source has this many rows (0: any); the 2020-09 file has 649",
+        help="fail unless the source has this many rows (0: any); the 2020-09 file has 649 (646 once de-duplicated)",
     )
     args = parser.parse_args(argv)
     source = args.source or default_source()
@@ -140,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.expect_rows and len(rows) != args.expect_rows:
         print(f"build_hospitals: expected {args.expect_rows} rows, got {len(rows)}", file=sys.stderr)
         return 1
+    rows = drop_same_site_duplicates(rows)
     write_table(rows, args.out)
     derm = sum(r["dermatology"] for r in rows)
     note = "" if digest == EXPECTED_SHA256 else " (source differs from the documented 2020-09 file)"

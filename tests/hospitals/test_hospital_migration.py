@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
-from melanoscan.hospitals.loader import ensure_loaded
+from melanoscan.hospitals.loader import ensure_loaded, read_table
+from melanoscan.hospitals.models import Hospital
 from melanoscan.storage.db import make_engine, make_session_factory
 
 migrate = pytest.importorskip("melanoscan.storage.migrate")
+SHIPPED_ROWS = len(read_table())
 
 
 def test_migration_creates_the_table_then_loader_fills_it(database_url):
     engine = make_engine(database_url)
     migrate.upgrade(engine)
     assert inspect(engine).has_table("hospitals")
-    assert ensure_loaded(make_session_factory(engine)) == 649
+    assert ensure_loaded(make_session_factory(engine)) == SHIPPED_ROWS
     migrate.downgrade(engine, "0001_screenings")
     assert not inspect(engine).has_table("hospitals")
     engine.dispose()
@@ -23,8 +25,31 @@ def test_migration_creates_the_table_then_loader_fills_it(database_url):
 
 def test_migration_adopts_a_table_the_loader_created(database_url):
     engine = make_engine(database_url)
-    assert ensure_loaded(make_session_factory(engine)) == 649  # fallback create_all, no Alembic yet
+    assert ensure_loaded(make_session_factory(engine)) == SHIPPED_ROWS  # fallback create_all, no Alembic yet
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
     assert ensure_loaded(make_session_factory(engine)) == 0
+    engine.dispose()
+
+
+def test_phone_migration_repairs_a_table_loaded_from_the_first_csv(database_url):
+    """A database loaded before the repair: numbers as the source wrote them and one hospital twice."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine, "0002_hospitals")
+    factory = make_session_factory(engine)
+    ensure_loaded(factory)
+    with factory() as session:  # put back what the first CSV had, plus an operator's own row
+        busan = session.scalars(select(Hospital).where(Hospital.name == "부산대학교병원")).one()
+        busan.phone = "240-7000"
+        first_csv = dict(kind="hospital", dermatology=True, address="전라남도 순천시 팔마로 212 (풍덕동)")
+        session.add(Hospital(name="청연우리병원", phone="746-2400", lat=34.940623, lon=127.509113, **first_csv))
+        own = dict(kind="clinic", dermatology=True, address="서울특별시", lat=37.5, lon=127.0)
+        session.add(Hospital(name="우리 동네 피부과", phone="123-4567", **own))
+        session.commit()
+    migrate.upgrade(engine)
+    with factory() as session:
+        assert session.scalars(select(Hospital.phone).where(Hospital.name == "부산대학교병원")).one() == "051-240-7000"
+        assert session.scalars(select(Hospital.phone).where(Hospital.name == "청연우리병원")).all() == ["061-746-2400"]
+        assert session.scalars(select(Hospital.phone).where(Hospital.name == "우리 동네 피부과")).one() == "123-4567"
+        assert len(session.scalars(select(Hospital.id)).all()) == SHIPPED_ROWS + 1
     engine.dispose()

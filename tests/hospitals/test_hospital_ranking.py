@@ -24,8 +24,8 @@ def test_haversine_known_distances():
 
 
 def test_table_is_the_documented_one(table):
-    assert len(table) == 649
-    assert sum(r["dermatology"] for r in table) == 451
+    assert len(table) == 646
+    assert sum(r["dermatology"] for r in table) == 448
     assert {r["kind"] for r in table} == {"tertiary_hospital", "general_hospital", "hospital"}
 
 
@@ -61,8 +61,8 @@ def test_dermatology_filter_and_limits(index):
     assert all(n.hospital["dermatology"] for n in derm)
     assert any(not n.hospital["dermatology"] for n in everyone)
     assert everyone[0].distance_km <= derm[0].distance_km
-    assert len(index.nearest(lat, lon, 1000)) == 451
-    assert len(index.nearest(lat, lon, 1000, dermatology=False)) == 649
+    assert len(index.nearest(lat, lon, 1000)) == 448
+    assert len(index.nearest(lat, lon, 1000, dermatology=False)) == 646
     assert index.nearest(lat, lon, 0) == []
 
 
