@@ -123,13 +123,18 @@ def test_every_route_is_documented(app, client):
 def test_metrics_count_screenings_by_outcome(app_factory, tmp_path, tiny_images):
     app = app_factory(data_dir=str(tmp_path), threshold=0.34)
     client = app.test_client()
-    assert upload(client, tiny_images[0].read_bytes()).status_code == 200
+    answers = [upload(client, image.read_bytes()).get_json() for image in tiny_images]
     assert upload(client, b"").status_code == 400
     text = client.get("/metrics").get_data(as_text=True)
-    assert re.search(r'melanoscan_screenings_total\{label="\w+",status="ok"\} 1\.0', text), text
+    ok = sum(a["status"] == "ok" for a in answers)
+    total_ok = sum(float(v) for v in re.findall(r'melanoscan_screenings_total\{label="\w+",status="ok"\} (\S+)', text))
+    assert total_ok == ok == len(tiny_images)
+    alerts = sum(a["melanoma_alert"] for a in answers)
+    assert 0 < alerts < len(answers)  # the committed photos exercise both sides of the alert
+    assert f"melanoscan_melanoma_alerts_total {float(alerts)}" in text
     assert 'melanoscan_images_rejected_total{code="empty_file"} 1.0' in text
-    assert 'route="/api/v1/screenings",status="200"} 1.0' in text
-    assert "melanoscan_screening_seconds_count 1.0" in text
+    assert f'route="/api/v1/screenings",status="200"}} {float(len(answers))}' in text
+    assert f"melanoscan_screening_seconds_count {float(len(answers))}" in text
 
 
 def test_apps_have_their_own_registries(app, app_factory, tmp_path):
