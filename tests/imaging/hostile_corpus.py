@@ -207,6 +207,13 @@ def jpeg_bad_exif() -> bytes:
     return bytes(data)
 
 
+def jpeg_scan_bomb() -> bytes:
+    """148 KB: one progressive scan repeated 8000 times; each is decoded over all 4 MP (minutes of CPU)."""
+    data = save(Image.new("RGB", (2000, 2000)), "JPEG", progressive=True)
+    last_scan = data.rfind(b"\xff\xda")
+    return data[:last_scan] + data[last_scan:-2] * 8000 + b"\xff\xd9"
+
+
 def webp_alpha_lossless() -> bytes:
     rgba = lesion().convert("RGBA")
     rgba.putalpha(200)
@@ -224,6 +231,8 @@ CASES: list[Case] = [
     Case("jpeg_malformed_exif", jpeg_bad_exif, "badexif.jpg", 200),
     Case("jpeg_named_png", lesion_jpeg, "photo.png", 200),
     Case("jpeg_panorama_wide", lambda: save(lesion().resize((1600, 120)), "JPEG"), "wide.jpg", 200),
+    # 28 KB, 9.6 MP: resizing all of it to a 256 px short side would take 2.4 gigapixels of memory
+    Case("png_strip_300000x32", lambda: save(lesion().resize((300000, 32)), "PNG"), "strip.png", 200),
     Case("mpo_multi_picture", mpo, "phone.jpg", 200),
     Case("png_rgb", lambda: save(lesion(), "PNG"), "rgb.png", 200),
     Case("png_rgba", rgba_png, "rgba.png", 200),
@@ -248,6 +257,7 @@ CASES: list[Case] = [
     Case("zero_bytes", lambda: b"", "empty.jpg", 400, "empty_file"),
     Case("truncated_jpeg", truncated_jpeg, "cut.jpg", 422, "corrupt_image"),
     Case("truncated_png", truncated_png, "cut.png", 422, "corrupt_image"),
+    Case("jpeg_scan_bomb", jpeg_scan_bomb, "scans.jpg", 422, "corrupt_image"),
     Case("one_by_one", lambda: save(Image.new("RGB", (1, 1), "red"), "PNG"), "1x1.png", 422, "image_too_small"),
     Case("too_thin_31px", lambda: save(lesion().resize((400, 31)), "JPEG"), "thin.jpg", 422, "image_too_small"),
     Case("png_bomb_20000", png_bomb, "bomb.png", 413, "image_too_large"),

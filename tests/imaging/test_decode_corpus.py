@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from hostile_corpus import CASE_IDS, CASES, Case, exif_jpeg, lesion, png_bomb, save
+from hostile_corpus import CASE_IDS, CASES, Case, exif_jpeg, lesion, png_bomb, save, tiff_mode_f
 from PIL import Image
 
 from melanoscan.imaging.decode import DEFAULT_MAX_PIXELS, MIN_SIDE, decode_image, decode_upload, to_rgb
@@ -133,3 +133,23 @@ def test_sixteen_bit_gray_keeps_its_range():
     gray = Image.fromarray(np.full((40, 40), 65535, dtype=np.uint16))
     assert to_rgb(gray).getpixel((0, 0)) == (255, 255, 255)
     assert to_rgb(Image.fromarray(np.full((40, 40), np.nan, dtype=np.float32))).getpixel((0, 0)) == (0, 0, 0)
+
+
+def test_float_images_in_0_1_keep_their_picture():
+    """A float TIFF holding 0..1 must not come out black (the model would screen a black square)."""
+    gray = np.asarray(lesion().convert("L"))
+    decoded = np.asarray(decode_image(tiff_mode_f()).convert("L"), dtype=np.int16)
+    assert np.abs(decoded - gray).max() <= 1
+
+
+def test_preprocessing_a_long_strip_resamples_only_the_crop():
+    """Same pixels as resizing the whole image first (the reference here), within rounding."""
+    from melanoscan.imaging.preprocess import resize_and_crop
+    from melanoscan.inference.spec import ModelSpec
+
+    spec = ModelSpec(name="t", version="t")
+    strip = lesion().resize((2000, 300))
+    whole = strip.resize((round(2000 * 256 / 300), 256), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    left = (whole.width - 224) // 2
+    reference = np.asarray(whole.crop((left, 16, left + 224, 240)), dtype=np.int16)
+    assert np.abs(np.asarray(resize_and_crop(strip, spec), dtype=np.int16) - reference).max() <= 2

@@ -1,6 +1,7 @@
 """Nearest hospitals with dermatology: the shipped table, its database loader, ranking and API.
 
-- `data/hospitals.csv`: 646 real Korean hospitals (LOCALDATA 2020-09; 649 rows, one hospital licensed twice kept once), built by scripts/build_hospitals.py.
+- `data/hospitals.csv`: 646 real Korean hospitals (LOCALDATA 2020-09), built by scripts/build_hospitals.py
+  (dialable phone numbers; a hospital listed twice at one site kept once).
 - `models.Hospital`: the `hospitals` table (on `melanoscan.storage.db.Base`).
 - `loader.ensure_loaded(session_factory)`: loads the table into an empty database (idempotent).
 - `ranking.HospitalIndex`: in-memory numpy arrays, great-circle nearest-k.

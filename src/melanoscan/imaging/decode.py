@@ -34,6 +34,11 @@ _JPEG_FAMILY = ("JPEG", "MPO")
 _TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)
 DEFAULT_MAX_PIXELS = 50_000_000  # a 48-MP phone photo fits; a 20000x20000 bomb does not
 MIN_SIDE = 32
+# A progressive JPEG is decoded once per scan over all its pixels, and a tiny file can repeat scans
+# thousands of times (a "scan bomb": 150 KB that holds a worker for minutes). Encoders write about
+# 10 scans; refuse files whose scans x pixels exceed what a 50-MP photo with 10 scans needs (~3 s here).
+MAX_JPEG_SCANS = 40
+MAX_JPEG_SCAN_PIXELS = 10 * 50_000_000
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -77,6 +82,8 @@ def decode_upload(
             image = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
             fmt = str(image.format)
             _check_dimensions(image.size, max_pixels)
+            if fmt in _JPEG_FAMILY:
+                _check_jpeg_scans(data, image.size)
             original_size = image.size
             if draft_size and fmt in _JPEG_FAMILY:
                 _draft(image, draft_size)
@@ -129,6 +136,18 @@ def _check_dimensions(size: tuple[int, int], max_pixels: int) -> None:
         )
 
 
+def _check_jpeg_scans(data: bytes, size: tuple[int, int]) -> None:
+    # 0xFFDA (start of scan) cannot occur inside entropy-coded data, where 0xFF is always stuffed.
+    scans = data.count(b"\xff\xda")
+    if scans > MAX_JPEG_SCANS or scans * size[0] * size[1] > MAX_JPEG_SCAN_PIXELS:
+        raise ImageRejected(
+            "corrupt_image",
+            f"The JPEG has {scans} scans for {size[0]}x{size[1]} pixels; a photo has about 10. "
+            "It looks malformed or made to slow the server down.",
+            422,
+        )
+
+
 def _draft(image: Image.Image, draft_size: int) -> None:
     """Ask libjpeg to decode at a reduced scale, never below draft_size on the shorter side."""
     width, height = image.size
@@ -154,7 +173,13 @@ def to_rgb(image: Image.Image) -> Image.Image:
         return image
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         pixels = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-        peak = 65535.0 if mode.startswith("I;16") or pixels.max(initial=0) > 255 else 255.0
+        brightest = pixels.max(initial=0)
+        if mode.startswith("I;16") or brightest > 255:
+            peak = 65535.0
+        elif mode == "F" and brightest <= 1.0:  # float images usually hold 0..1, not 0..255
+            peak = 1.0
+        else:
+            peak = 255.0
         gray = np.clip(pixels * (255.0 / peak), 0, 255).astype(np.uint8)
         return Image.fromarray(gray, "L").convert("RGB")
     if mode == "P" and "transparency" in image.info:
