@@ -137,6 +137,19 @@ def test_metrics_count_screenings_by_outcome(app_factory, tmp_path, tiny_images)
     assert f"melanoscan_screening_seconds_count {float(len(answers))}" in text
 
 
+def test_metrics_labels_stay_bounded_under_invented_methods(app_factory, tmp_path):
+    client = app_factory(data_dir=str(tmp_path)).test_client()
+    for i in range(20):
+        client.open("/healthz", method=f"INVENTED{i}")
+    response = client.get("/metrics")
+    assert response.headers["Content-Type"].count("charset") == 1
+    text = response.get_data(as_text=True)
+    assert "INVENTED" not in text
+    assert re.search(r'melanoscan_http_requests_total\{method="other",route="<unmatched>",status="405"\} 20\.0', text), (
+        text
+    )
+
+
 def test_apps_have_their_own_registries(app, app_factory, tmp_path):
     other = app_factory(data_dir=str(tmp_path))  # would raise "Duplicated timeseries" on a shared registry
     assert other.extensions["melanoscan"].metrics.registry is not app.extensions["melanoscan"].metrics.registry

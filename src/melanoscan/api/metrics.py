@@ -15,6 +15,7 @@ from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Metrics:
@@ -71,7 +72,7 @@ class Metrics:
             multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
         else:
             registry = self.registry
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)  # it names its charset
 
     def install(self, app: Flask) -> None:
         @app.before_request
@@ -83,7 +84,9 @@ class Metrics:
             started = g.pop("_melanoscan_started", None)
             # Route templates, not raw paths: unmatched URLs must not explode the label set.
             route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-            self.requests.labels(route, request.method, str(response.status_code)).inc()
+            # Likewise methods: gunicorn passes any upper-case token, so a client could mint labels at will.
+            method = request.method if request.method in KNOWN_METHODS else "other"
+            self.requests.labels(route, method, str(response.status_code)).inc()
             if started is not None:
-                self.latency.labels(route, request.method).observe(time.perf_counter() - started)
+                self.latency.labels(route, method).observe(time.perf_counter() - started)
             return response

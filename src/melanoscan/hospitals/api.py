@@ -6,20 +6,24 @@ database first when `Settings.load_hospitals`), then answered from in-memory num
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import threading
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from melanoscan.api.errors import ApiError
 from melanoscan.config import Settings
 from melanoscan.hospitals import ATTRIBUTION, DATA_DATE
-from melanoscan.hospitals.loader import ensure_loaded
+from melanoscan.hospitals.loader import ensure_loaded, read_table
 from melanoscan.hospitals.models import Hospital
 from melanoscan.hospitals.ranking import HospitalIndex
 
+log = logging.getLogger(__name__)
 bp = Blueprint("hospitals", __name__)
 
 DEFAULT_LIMIT = 10
@@ -37,8 +41,17 @@ def session_factory_for(app: Flask) -> sessionmaker:
     return app.extensions["melanoscan.session_factory"]
 
 
+@functools.cache
+def shipped_index() -> HospitalIndex:
+    """The shipped table, straight from its CSV: what a user in a hurry gets while the database is down."""
+    return HospitalIndex(read_table())
+
+
 def get_index(app: Flask) -> HospitalIndex:
-    """Build (once per process and app) the in-memory index from the database."""
+    """Build (once per process and app) the in-memory index from the database.
+
+    A person just told to see a dermatologist must still get a list when the database is down: then the
+    shipped table answers, and the database is tried again on the next request."""
     index = app.extensions.get(_INDEX_KEY)
     if index is not None:
         return index
@@ -46,10 +59,14 @@ def get_index(app: Flask) -> HospitalIndex:
         index = app.extensions.get(_INDEX_KEY)
         if index is None:
             factory = session_factory_for(app)
-            if _settings(app).load_hospitals:
-                ensure_loaded(factory)
-            with factory() as session:
-                rows = [h.to_dict() for h in session.scalars(select(Hospital).order_by(Hospital.id))]
+            try:
+                if _settings(app).load_hospitals:
+                    ensure_loaded(factory)
+                with factory() as session:
+                    rows = [h.to_dict() for h in session.scalars(select(Hospital).order_by(Hospital.id))]
+            except SQLAlchemyError as exc:
+                log.error("hospital table unreadable, answering from the shipped CSV: %s", type(exc).__name__)
+                return shipped_index()
             index = HospitalIndex(rows)
             app.extensions[_INDEX_KEY] = index
     return index
@@ -108,5 +125,6 @@ def nearest_hospitals():  # type: ignore[no-untyped-def]
             "source": {"date": DATA_DATE, "attribution": ATTRIBUTION},
         }
     )
-    response.headers["Cache-Control"] = "public, max-age=300"
+    # The URL carries the user's position: browsers may keep it briefly, shared caches must not.
+    response.headers["Cache-Control"] = "private, max-age=300"
     return response
