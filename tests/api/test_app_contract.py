@@ -137,6 +137,28 @@ def test_metrics_count_screenings_by_outcome(app_factory, tmp_path, tiny_images)
     assert f"melanoscan_screening_seconds_count {float(len(answers))}" in text
 
 
+@pytest.mark.parametrize("path", ["/", "/healthz", "/api/v1/openapi.json", "/nowhere"])
+def test_every_answer_carries_the_security_headers(client, path):
+    headers = client.get(path).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_percentages_never_claim_certainty():
+    from melanoscan.api.results import percent
+
+    assert [percent(p) for p in (0.9976, 0.995, 0.9949, 0.5, 0.0051, 0.0049, 0.0)] == [
+        ">99",
+        ">99",
+        "99",
+        "50",
+        "1",
+        "<1",
+        "<1",
+    ]
+
+
 def test_metrics_labels_stay_bounded_under_invented_methods(app_factory, tmp_path):
     client = app_factory(data_dir=str(tmp_path)).test_client()
     for i in range(20):
@@ -145,9 +167,9 @@ def test_metrics_labels_stay_bounded_under_invented_methods(app_factory, tmp_pat
     assert response.headers["Content-Type"].count("charset") == 1
     text = response.get_data(as_text=True)
     assert "INVENTED" not in text
-    assert re.search(r'melanoscan_http_requests_total\{method="other",route="<unmatched>",status="405"\} 20\.0', text), (
-        text
-    )
+    assert re.search(
+        r'melanoscan_http_requests_total\{method="other",route="<unmatched>",status="405"\} 20\.0', text
+    ), text
 
 
 def test_apps_have_their_own_registries(app, app_factory, tmp_path):

@@ -75,3 +75,12 @@ def test_missing_file_is_an_error_line(tmp_path):
     result = classify(str(tmp_path / "nope.jpg"))
     assert result.returncode == 1
     assert "nope.jpg" in result.stderr and "error" in result.stderr
+
+
+def test_bad_arguments_are_usage_errors_not_tracebacks():
+    image = str(sorted(TINY.glob("*.jpg"))[0])
+    for bad in (["--threshold", "0"], ["--threshold", "1.5"], ["--threshold", "nan"], ["--batch-size", "0"],
+                ["--batch-size", "-1"]):  # fmt: skip
+        result = classify(image, *bad)
+        assert result.returncode == 2, bad
+        assert "Traceback" not in result.stderr and "error: argument" in result.stderr, bad

@@ -55,6 +55,9 @@ def test_invalid_queries_are_422_json(client, query, code):
     error = r.get_json()["error"]
     assert error["code"] == code
     assert error["message"]
+    korean = client.get(f"/api/v1/hospitals?{query}&lang=ko").get_json()["error"]
+    assert korean["code"] == code and korean["message"] != error["message"]
+    assert any("가" <= ch <= "힣" for ch in korean["message"])  # said in Korean, not left in English
 
 
 def test_edge_values_are_valid(client):

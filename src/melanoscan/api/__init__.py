@@ -79,7 +79,21 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(ops.bp)
     app.register_blueprint(hospitals_api.bp)
     app.register_blueprint(web_views.bp)
+    app.after_request(security_headers)
     return app
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",  # an upload's bytes are never run as a script or page
+    "X-Frame-Options": "DENY",  # no clickjacking of the camera button
+    "Referrer-Policy": "same-origin",  # links out (directions, map tiles) do not carry our URLs
+}
+
+
+def security_headers(response: Any) -> Any:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def prepare_database(engine: Any, session_factory: Any, *, load_hospitals: bool) -> bool:

@@ -49,6 +49,9 @@ EN: dict[str, object] = {
         "internal_error": "Something went wrong on our side. Please try again.",
         "not_ready": "The service is not ready.",
         "rate_limited": "Too many screenings from this client. Please try again in {retry_after} s.",
+        "invalid_coordinates": "Give lat and lon as decimal degrees (WGS84), e.g. lat=37.5665&lon=126.978.",
+        "invalid_limit": "limit must be a whole number from 1 to 50.",
+        "invalid_dermatology": "dermatology must be true or false.",
     },
 }
 
@@ -92,6 +95,9 @@ KO: dict[str, object] = {
         "internal_error": "서버에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요.",
         "not_ready": "서비스가 아직 준비되지 않았습니다.",
         "rate_limited": "요청이 너무 많습니다. {retry_after}초 후에 다시 시도해 주세요.",
+        "invalid_coordinates": "위도(lat)와 경도(lon)를 십진수 도(WGS84)로 보내 주세요. 예: lat=37.5665&lon=126.978",
+        "invalid_limit": "limit는 1에서 50 사이의 정수여야 합니다.",
+        "invalid_dermatology": "dermatology는 true 또는 false여야 합니다.",
     },
 }
 

@@ -105,7 +105,10 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                         "400": _error("No file field named `image`, or an empty file."),
                         "413": _error("Body over the upload limit, or an image with too many pixels."),
                         "415": _error("Not multipart/form-data, or a file that is not a supported image."),
-                        "422": _error("A corrupt or truncated image, or one smaller than 32 px on a side."),
+                        "422": _error(
+                            "A corrupt or truncated image, a malformed progressive JPEG, or one smaller than 32 px."
+                        ),
+                        "429": _error("Too many screenings from this client; `Retry-After` says when to retry."),
                         "500": _error("Unexpected server error (should not happen)."),
                     },
                 },

@@ -12,7 +12,13 @@ HOSPITALS_URL = "/hospitals"  # the web page with the map; its data comes from /
 
 
 def percent(probability: float) -> str:
-    return f"{probability * 100:.0f}"
+    """Whole percent for people, never claiming certainty: 0.998 is ">99", not "100"."""
+    value = probability * 100
+    if value >= 99.5:
+        return ">99"
+    if value < 0.5:
+        return "<1"
+    return f"{value:.0f}"
 
 
 def screening_result(decision: Decision, spec: ModelSpec, lang: str) -> dict[str, Any]:

@@ -39,6 +39,27 @@ def iter_paths(inputs: list[str]) -> Iterator[Path]:
             yield path
 
 
+def probability(text: str) -> float:
+    """argparse type: a number in (0, 1], refused with a usage error (exit 2) otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
 def screening_fields(probabilities, classifier: Classifier, threshold: float, lang: str) -> dict:
     """The API's answer for one image (status, label, probability, message, ...)."""
     spec = classifier.spec
@@ -61,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", help="image files or folders")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--model", default=settings.model_path, help="ONNX model (metadata .json beside it)")
-    parser.add_argument("--threshold", type=float, default=settings.threshold)
+    parser.add_argument(
+        "--threshold", type=probability, default=settings.threshold, help="report the top class at or above this"
+    )
     parser.add_argument("--lang", choices=("en", "ko"), default="en")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     args = parser.parse_args(argv)
 
     classifier = Classifier(args.model, threads=settings.ort_threads or None)
