@@ -17,6 +17,7 @@ KEYS = {
     "probability",
     "probabilities",
     "melanoma_alert",
+    "retake_reason",
     "message",
     "disclaimer",
     "model",
@@ -35,15 +36,24 @@ def check_screening(
     assert math.isclose(sum(probs.values()), 1.0, abs_tol=1e-6)
     top_label, top_p = max(probs.items(), key=lambda item: item[1])
     if body["status"] == "ok":
-        assert top_p >= threshold
+        assert top_p >= threshold and body["retake_reason"] is None
         assert body["label"] == top_label and body["probability"] == top_p
     else:
-        assert body["status"] == "retake"
-        assert top_p < threshold
+        assert body["status"] == "retake" and body["retake_reason"] in ("uncertain", "blank_photo")
         assert body["label"] is None and body["probability"] is None
+        if body["retake_reason"] == "uncertain":
+            assert top_p < threshold
+        else:  # a blank photo is sent back whatever the model said, and raises no alert
+            assert body["melanoma_alert"] is False and body["hospitals_url"] is None
+            _check_common(body)
+            return
     alert = body["label"] == "melanoma" or (alert_threshold is not None and probs["melanoma"] >= alert_threshold)
     assert body["melanoma_alert"] is alert
     assert body["hospitals_url"] == ("/hospitals" if alert else None)
+    _check_common(body)
+
+
+def _check_common(body: dict) -> None:
     assert body["message"] and body["disclaimer"]
     assert body["model"]["name"] and body["model"]["version"]
     uuid.UUID(body["screening_id"])

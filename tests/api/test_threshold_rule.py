@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 from contract import check_screening
+from PIL import Image
 
 from melanoscan.imaging.decode import decode_image
 from melanoscan.inference.decision import decide
@@ -60,6 +61,15 @@ def test_decide_threshold_is_configurable_and_validated():
 def test_melanoma_alert_at_its_edges(probs, alert_threshold, status, alert):  # type: ignore[no-untyped-def]
     decision = decide(probs, CLASSES, alert_threshold=alert_threshold)
     assert (decision.status, decision.melanoma_alert) == (status, alert)
+
+
+def test_a_blank_photo_is_sent_back_whatever_the_model_says():
+    for probs in ([0.9, 0.05, 0.05], [0.02, 0.97, 0.01]):
+        decision = decide(probs, CLASSES, alert_threshold=0.2, blank=True)
+        assert (decision.status, decision.label, decision.retake_reason) == ("retake", None, "blank_photo")
+        assert decision.melanoma_alert is False
+    assert decide([0.4, 0.35, 0.25], CLASSES).retake_reason == "uncertain"
+    assert decide([0.6, 0.3, 0.1], CLASSES).retake_reason is None
 
 
 def test_alert_threshold_is_validated():
@@ -126,3 +136,22 @@ def test_real_model_just_above_and_at_its_own_probability(classifier, tiny_image
 def test_threshold_outside_0_1_is_refused_at_start(app_factory, tmp_path):
     with pytest.raises(ValueError):
         app_factory(threshold=1.5, data_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("name", "color"), [("black", (0, 0, 0)), ("white", (255, 255, 255)), ("skin", (224, 172, 150))]
+)
+def test_blank_frames_are_sent_back_real_photos_are_not(client, tiny_images, name, color):
+    """A covered lens or a blank wall got 'a mole, 99%' before; now it is a retake that says why."""
+    rng = np.random.default_rng(0)
+    frame = np.clip(np.full((480, 640, 3), color, dtype=np.float64) + rng.normal(0, 3, (480, 640, 3)), 0, 255)
+    photo = io.BytesIO()
+    Image.fromarray(frame.astype(np.uint8)).save(photo, "JPEG", quality=90)
+    body = client.post("/api/v1/screenings?lang=en", data={"image": (io.BytesIO(photo.getvalue()), f"{name}.jpg")})
+    answer = body.get_json()
+    check_screening(answer)
+    assert (answer["status"], answer["retake_reason"]) == ("retake", "blank_photo")
+    assert "looks blank" in answer["message"]
+    for path in tiny_images:  # every committed lesion photo is screened, not sent back as blank
+        real = client.post("/api/v1/screenings", data={"image": (io.BytesIO(path.read_bytes()), path.name)})
+        assert real.get_json()["retake_reason"] != "blank_photo", path.name

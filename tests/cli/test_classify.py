@@ -13,6 +13,7 @@ API_FIELDS = {
     "probability",
     "probabilities",
     "melanoma_alert",
+    "retake_reason",
     "message",
     "disclaimer",
     "model",

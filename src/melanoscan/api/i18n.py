@@ -30,6 +30,10 @@ EN: dict[str, object] = {
         "and tap the spot so it is in sharp focus; use bright, even daylight without flash glare or shadows; "
         "move closer so the spot fills most of the frame (about 10 cm away)."
     ),
+    "retake_blank": (
+        "Please take the photo again: it looks blank, with almost nothing in it (lens covered, too dark or "
+        "washed out?). Use bright, even light and get close so the spot fills the middle of the frame."
+    ),
     "disclaimer": (
         "melanoscan is a screening aid, not a diagnosis and not a medical device. See a doctor about any "
         "spot that changes, grows, bleeds, itches or worries you, whatever this result says."
@@ -75,6 +79,10 @@ KO: dict[str, object] = {
         "도움말: 휴대폰을 흔들리지 않게 잡고 점을 눌러 초점을 맞추세요. "
         "플래시 반사나 그림자 없이 밝고 고른 빛에서 찍으세요. "
         "점이 화면을 가득 채우도록 가까이(약 10cm) 다가가서 찍으세요."
+    ),
+    "retake_blank": (
+        "다시 찍어 주세요. 사진이 거의 비어 있습니다(렌즈가 가려졌거나 너무 어둡거나 밝지 않나요?). "
+        "밝고 고른 빛에서 점이 화면 가운데 크게 나오도록 가까이에서 찍어 주세요."
     ),
     "disclaimer": (
         "멜라노스캔은 선별 보조 도구이며 진단이 아니고 의료기기도 아닙니다. 결과와 관계없이 점이 변하거나 "

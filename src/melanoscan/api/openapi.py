@@ -268,6 +268,7 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                         "probability",
                         "probabilities",
                         "melanoma_alert",
+                        "retake_reason",
                         "message",
                         "disclaimer",
                         "model",
@@ -290,6 +291,15 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                                 "Melanoma cannot be ruled out: melanoma is the label, or its probability reached"
                                 " the model's alert threshold (chosen on validation for a target melanoma"
                                 " sensitivity), whatever the status. The message then asks to see a dermatologist."
+                            ),
+                        },
+                        "retake_reason": {
+                            "type": "string",
+                            "enum": ["uncertain", "blank_photo"],
+                            "nullable": True,
+                            "description": (
+                                "Why a photo is sent back: no class reached the threshold (uncertain), or the photo"
+                                " is nearly uniform, with nothing to screen (blank_photo). Null when status is ok."
                             ),
                         },
                         "message": {"type": "string"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from melanoscan.api import i18n
-from melanoscan.inference.decision import MELANOMA, Decision
+from melanoscan.inference.decision import BLANK_PHOTO, MELANOMA, Decision
 from melanoscan.inference.spec import ModelSpec
 
 HOSPITALS_URL = "/hospitals"  # the web page with the map; its data comes from /api/v1/hospitals
@@ -22,7 +22,8 @@ def percent(probability: float) -> str:
 
 
 def screening_result(decision: Decision, spec: ModelSpec, lang: str) -> dict[str, Any]:
-    """status, label, probability, probabilities, melanoma_alert, message, disclaimer, model and hospitals_url."""
+    """status, label, probability, probabilities, melanoma_alert, retake_reason, message, disclaimer, model and
+    hospitals_url."""
     if decision.status == "ok":
         assert decision.label is not None and decision.probability is not None
         if decision.label == MELANOMA:
@@ -30,6 +31,8 @@ def screening_result(decision: Decision, spec: ModelSpec, lang: str) -> dict[str
         else:
             label = i18n.label_name(lang, decision.label)
             message = i18n.text(lang, "ok", label=label, percent=percent(decision.probability))
+    elif decision.retake_reason == BLANK_PHOTO:
+        message = i18n.text(lang, "retake_blank")
     else:
         message = i18n.text(lang, "retake")
     if decision.melanoma_alert and decision.label != MELANOMA:
@@ -40,6 +43,7 @@ def screening_result(decision: Decision, spec: ModelSpec, lang: str) -> dict[str
         "probability": decision.probability,
         "probabilities": decision.probabilities,
         "melanoma_alert": decision.melanoma_alert,
+        "retake_reason": decision.retake_reason,
         "message": message,
         "disclaimer": i18n.text(lang, "disclaimer"),
         "model": {"name": spec.name, "version": spec.version},

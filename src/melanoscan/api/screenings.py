@@ -14,6 +14,7 @@ from melanoscan.api.results import screening_result
 from melanoscan.api.state import service
 from melanoscan.imaging.decode import decode_upload
 from melanoscan.imaging.errors import ImageRejected
+from melanoscan.imaging.quality import is_blank
 from melanoscan.inference.decision import decide
 
 log = logging.getLogger("melanoscan.api")
@@ -55,7 +56,9 @@ def create_screening():  # type: ignore[no-untyped-def]
     latency_ms = (time.perf_counter() - started) * 1000.0
     state.metrics.inference.observe(latency_ms / 1000.0)
     spec = state.classifier.spec
-    decision = decide(probs, spec.classes, state.settings.threshold, spec.melanoma_alert_threshold)
+    decision = decide(
+        probs, spec.classes, state.settings.threshold, spec.melanoma_alert_threshold, blank=is_blank(decoded.image)
+    )
 
     screening_id = str(uuid.uuid4())
     width, height = decoded.original_size

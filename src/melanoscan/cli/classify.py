@@ -19,6 +19,7 @@ from melanoscan.api.results import screening_result
 from melanoscan.config import Settings
 from melanoscan.imaging.decode import decode_image
 from melanoscan.imaging.errors import ImageRejected
+from melanoscan.imaging.quality import is_blank
 from melanoscan.inference.decision import decide
 from melanoscan.inference.engine import Classifier
 
@@ -60,10 +61,11 @@ def positive_int(text: str) -> int:
     return value
 
 
-def screening_fields(probabilities, classifier: Classifier, threshold: float, lang: str) -> dict:
+def screening_fields(probabilities, classifier: Classifier, threshold: float, lang: str, *, blank: bool) -> dict:
     """The API's answer for one image (status, label, probability, message, ...)."""
     spec = classifier.spec
-    return screening_result(decide(probabilities, spec.classes, threshold, spec.melanoma_alert_threshold), spec, lang)
+    decision = decide(probabilities, spec.classes, threshold, spec.melanoma_alert_threshold, blank=blank)
+    return screening_result(decision, spec, lang)
 
 
 def plain_line(path: Path, result: dict) -> str:
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             except OSError as exc:
                 errors[path] = ("unreadable_file", exc.strerror or str(exc))
         probabilities = dict(zip(batch_paths, classifier.predict_proba(images), strict=True))
+        blank = {path: is_blank(image) for path, image in zip(batch_paths, images, strict=True)}
         for path in paths[start : start + args.batch_size]:
             if path in errors:
                 failed += 1
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     print(f"{path}\terror\t{message}", file=sys.stderr)
                 continue
-            result = screening_fields(probabilities[path], classifier, args.threshold, args.lang)
+            result = screening_fields(probabilities[path], classifier, args.threshold, args.lang, blank=blank[path])
             print(
                 json.dumps({"path": str(path), **result}, ensure_ascii=False) if args.json else plain_line(path, result)
             )

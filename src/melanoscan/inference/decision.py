@@ -7,6 +7,9 @@ The rule alone misses melanomas that the model ranks second: a photo scored "nev
 would read as a mole. So, independently of the rule, a melanoma probability at or above the model's
 alert threshold (chosen on validation for a target melanoma sensitivity, stored in the model's metadata)
 raises `melanoma_alert`: melanoma cannot be ruled out, see a dermatologist.
+
+A photo with nothing in it (imaging/quality.py) is sent back whatever the probabilities say, and raises
+no alert: the model's answer about a blank frame means nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 
 DEFAULT_THRESHOLD = 0.5
 MELANOMA = "melanoma"
+UNCERTAIN, BLANK_PHOTO = "uncertain", "blank_photo"  # why a photo is sent back
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Decision:
     probability: float | None
     probabilities: dict[str, float]
     melanoma_alert: bool = False  # melanoma is the label, or its probability reached the alert threshold
+    retake_reason: str | None = None  # UNCERTAIN or BLANK_PHOTO when status is "retake"
 
 
 def decide(
@@ -34,10 +39,12 @@ def decide(
     classes: Sequence[str],
     threshold: float = DEFAULT_THRESHOLD,
     alert_threshold: float | None = None,
+    blank: bool = False,
 ) -> Decision:
     """Apply the threshold rule and the melanoma alert to one image's probabilities.
 
     Without an alert threshold (older models) the alert is raised only when melanoma is the reported label.
+    `blank`: the photo failed the blank-photo check, so it is sent back whatever the model said.
     """
     probs = np.asarray(probabilities, dtype=np.float64)
     if probs.shape != (len(classes),):
@@ -47,10 +54,12 @@ def decide(
     if alert_threshold is not None and not 0.0 < alert_threshold <= 1.0:
         raise ValueError("alert_threshold must be in (0, 1]")
     as_dict = {name: float(p) for name, p in zip(classes, probs, strict=True)}
+    if blank:
+        return Decision("retake", None, None, as_dict, False, BLANK_PHOTO)
     top = int(np.argmax(probs))
     reported = probs[top] >= threshold
     label = classes[top] if reported else None
     alert = label == MELANOMA or (alert_threshold is not None and as_dict.get(MELANOMA, 0.0) >= alert_threshold)
     if reported:
         return Decision("ok", label, float(probs[top]), as_dict, alert)
-    return Decision("retake", None, None, as_dict, alert)
+    return Decision("retake", None, None, as_dict, alert, UNCERTAIN)

@@ -304,8 +304,9 @@ Plots (under `{folder}`): `{plots}`.
 - Low resolution: 256 px squashed training images; fine structures are lost and lesions look stretched.
 - Near-duplicates: the official splits contain near-duplicate images, {test["isic_without_near_duplicates"]["removed"]}
   of which are in the test split; the table shows the figures with them removed.
-- Three classes only; no "other" or "not a lesion" class: a photo of something else still gets one of the three
-  (the retake rule catches only part of those).
+- Three classes only; no "other" or "not a lesion" class: a photo of something else still gets one of the three.
+  The service sends back nearly uniform frames (covered lens, darkness, glare; `bench/photo_check.py`) and the
+  retake rule catches part of the rest, but a photo of plain skin, a cat or a page of text can still be named.
 - Class imbalance (nevus is 69% of training images); probabilities reflect the ISIC class mix, not the
   prevalence among people who use the app.
 
