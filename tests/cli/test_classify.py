@@ -1,6 +1,7 @@
 """`melanoscan classify` as a user runs it: a real process, real files, the shipped model."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -85,3 +86,26 @@ def test_bad_arguments_are_usage_errors_not_tracebacks():
         result = classify(image, *bad)
         assert result.returncode == 2, bad
         assert "Traceback" not in result.stderr and "error: argument" in result.stderr, bad
+
+
+def test_a_file_name_that_is_not_utf8_does_not_stop_the_run(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    images = sorted(TINY.glob("*.jpg"))[:2]
+    for image in images:
+        shutil.copy(image, folder / image.name)
+    odd = os.fsencode(folder) + b"/bad\xff.jpg"
+    with open(odd, "wb") as handle:
+        handle.write(images[0].read_bytes())
+    result = subprocess.run(
+        [sys.executable, "-m", "melanoscan.cli", "classify", "--json", str(folder)],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+    assert len(rows) == 3 and all(row["status"] in ("ok", "retake") for row in rows)
+    # The odd byte comes out as the JSON escape \udcff: valid UTF-8, and the same surrogate os.walk gave
+    assert os.fsencode(folder / "bad\udcff.jpg") == odd
+    assert any(row["path"] == str(folder / "bad\udcff.jpg") for row in rows)

@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=positive_int, default=32)
     args = parser.parse_args(argv)
 
+    # A file name that is not valid UTF-8 (os.walk hands it over with surrogates) must not end the run.
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     classifier = Classifier(args.model, threads=settings.ort_threads or None)
     failed = 0
     paths = list(iter_paths(args.paths))
