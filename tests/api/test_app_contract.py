@@ -137,6 +137,14 @@ def test_metrics_count_screenings_by_outcome(app_factory, tmp_path, tiny_images)
     assert f"melanoscan_screening_seconds_count {float(len(answers))}" in text
 
 
+def test_a_small_form_with_too_many_parts_is_not_called_too_large(client):
+    fields = {f"f{i}": "x" for i in range(1200)}  # Werkzeug refuses more than 1000 parts
+    photo = (io.BytesIO(b"\xff\xd8 tiny"), "a.jpg")
+    response = client.post("/api/v1/screenings", data={**fields, "image": photo}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "too many parts" in response.get_json()["error"]["message"]
+
+
 @pytest.mark.parametrize("path", ["/", "/healthz", "/api/v1/openapi.json", "/nowhere"])
 def test_every_answer_carries_the_security_headers(client, path):
     headers = client.get(path).headers

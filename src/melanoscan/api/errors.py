@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from melanoscan.api import i18n
@@ -54,7 +54,11 @@ def register_error_handlers(app: Flask) -> None:
         message = exc.description or exc.name
         if status == 413:
             limit = current_app.config.get("MAX_CONTENT_LENGTH")
-            message = f"The upload is too large; the limit is {limit / 1e6:.0f} MB." if limit else message
+            declared = request.content_length
+            if limit and (declared is None or declared > limit):  # None: chunked, cut off at the limit
+                message = f"The upload is too large; the limit is {limit / 2**20:g} MiB."
+            else:  # a small body with too many form parts or too large a text field (Werkzeug's form limits)
+                message = "The form has too many parts or too large a field; send just the photo as 'image'."
         response, status = error_response(code, message, status)
         for name, value in exc.get_headers():  # e.g. Allow on a 405
             if name.lower() != "content-type":
