@@ -51,10 +51,20 @@ def test_real_photo_gives_a_result_card(new_context, server_ok, lesion, screens)
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 100, "downloadThroughput": -1, "uploadThroughput": 8_000},
     )
+    # Everything the live region (role=status) ever says, and the percent shown beside it.
+    page.evaluate("""() => {
+        window.said = {'progress-text': [], 'progress-pct': []};
+        for (const id of Object.keys(window.said)) {
+            const node = document.getElementById(id);
+            new MutationObserver(() => window.said[id].push(node.textContent))
+                .observe(node, {childList: true, characterData: true, subtree: true});
+        }
+    }""")
     with page.expect_response(lambda r: "/api/v1/screenings" in r.url) as answer:
         page.click("#send-btn")
         page.wait_for_selector("#progress:not([hidden])")
-        page.wait_for_function("/%|…/.test(document.getElementById('progress-text').textContent)")
+        page.wait_for_function("/…/.test(document.getElementById('progress-text').textContent)")
+        assert page.locator("#progress-pct").get_attribute("aria-hidden") == "true"
         assert page.locator("#send-btn").is_disabled()
         page.screenshot(path=str(screens / "02b-uploading-ko.png"), full_page=True)
     cdp.send(
@@ -64,6 +74,10 @@ def test_real_photo_gives_a_result_card(new_context, server_ok, lesion, screens)
     body = answer.value.json()
     assert answer.value.status == 200 and body["status"] == "ok"
     assert page.locator("#progress").is_hidden()
+    said = page.evaluate("window.said")
+    # Phases only in the live region; each percent only in the aria-hidden text beside it.
+    assert {"보내는 중…", "분석 중…"} <= set(said["progress-text"]) <= {"", "사진 준비 중…", "보내는 중…", "분석 중…"}
+    assert any(re.fullmatch(r"\d{1,3}%", s) for s in said["progress-pct"]), said
     card = page.locator("#result [data-status='ok']")
     card.wait_for()
     assert card.get_attribute("data-label") == body["label"]
@@ -79,6 +93,9 @@ def test_real_photo_gives_a_result_card(new_context, server_ok, lesion, screens)
     # The finder opens only when melanoma cannot be ruled out; the alert box only beside another label.
     assert page.locator("#finder").is_hidden() == (not body["melanoma_alert"])
     assert page.locator("#melanoma-alert").count() == int(body["melanoma_alert"] and body["label"] != "melanoma")
+    # The disclaimer once in the card and once in the footer, not a third time in the page's note.
+    assert page.evaluate("document.body.innerText.split('진단이 아닙니다').length - 1") == 2
+    assert page.locator("footer").is_visible()
     page.screenshot(path=str(screens / "03-result-ko.png"), full_page=True)
     assert page.js_errors == []
 
@@ -97,22 +114,31 @@ def test_retake_shows_tips_and_take_again(new_context, server_retake, lesion, sc
         page.click("#take-again")
     assert chooser.value.element.get_attribute("id") == "camera-input"
     assert chooser.value.element.get_attribute("capture") == "environment"
+    assert card.is_visible()  # kept until a new photo actually arrives (the picker may be cancelled)
+    chooser.value.set_files(str(lesion))
+    page.wait_for_selector("#send-btn:not([hidden])")
     assert page.locator("#result").inner_text() == ""
     assert page.js_errors == []
 
 
 def test_non_image_upload_is_a_friendly_error(new_context, server_ok, tmp_path, screens):
-    note = tmp_path / "notes.txt"
+    note = tmp_path / "photo.jpg"  # a text file renamed .jpg
     note.write_text("this is not a photo of a skin spot\n" * 20)
     page = _open(new_context(), server_ok.url + "/")
     _pick(page, note)
+    # The browser cannot decode it: no promise that it can be sent, only that the server will check it.
+    caption = page.locator("#preview-caption")
+    page.wait_for_function("document.getElementById('preview-caption').textContent !== ''")
+    assert "미리 볼 수 없습니다" in caption.inner_text() and "서버" in caption.inner_text()
+    assert "보낼 수는 있습니다" not in caption.inner_text()
     with page.expect_response(lambda r: "/api/v1/screenings" in r.url) as answer:
         page.click("#send-btn")
     assert answer.value.status in (400, 415, 422)
     card = page.locator("#result [data-status='error']")
     card.wait_for()
     text = card.inner_text()
-    assert "보내지 못했습니다" in text and "사진" in text
+    # The file was sent and answered: the title says it could not be checked, not that it was not sent.
+    assert "확인하지 못했습니다" in text and "보내지 못했습니다" not in text and "사진" in text
     assert "{" not in text and "error" not in text.lower()  # no raw JSON or codes
     assert card.get_attribute("role") == "alert"
     page.screenshot(path=str(screens / "05-error-ko.png"), full_page=True)
@@ -279,7 +305,7 @@ def test_installable_and_offline_app_shell(new_context, server_ok, screens):
     page.click("#send-btn")
     card = page.locator("#result [data-error='err_network']")
     card.wait_for()
-    assert "인터넷 연결" in card.inner_text()
+    assert "인터넷 연결" in card.inner_text() and "보내지 못했습니다" in card.inner_text()
     page.screenshot(path=str(screens / "11-offline-ko.png"), full_page=True)
     context.set_offline(False)
 

@@ -118,3 +118,12 @@ def test_strings_complete_in_both_languages():
     used |= {f"explain_{c}" for c in ("melanoma", "nevus", "seborrheic_keratosis")}
     used |= {f"kind_{k}" for k in ("tertiary_hospital", "general_hospital", "hospital", "clinic")}
     assert {k for k in used if not k.endswith("_")} - set(strings["en"]) == set()
+
+
+def test_offline_banner_fits_the_page(client):
+    strings = views.strings()["ko"]
+    screen = client.get("/", headers={"Accept-Language": "ko"}).text
+    hospitals = client.get("/hospitals", headers={"Accept-Language": "ko"}).text
+    assert strings["offline_banner"] in screen and strings["offline_banner_hospitals"] not in screen
+    assert strings["offline_banner_hospitals"] in hospitals and strings["offline_banner"] not in hospitals
+    assert 'data-i18n="offline_banner_hospitals"' in hospitals  # the in-page language switch follows it

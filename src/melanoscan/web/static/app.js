@@ -15,11 +15,14 @@
   var JPEG_QUALITY = 0.9;
   var SHRINK_ABOVE_BYTES = 1.5 * 1024 * 1024;
   var UPLOAD_TIMEOUT_MS = 90000;
+  var FORM_OVERHEAD_BYTES = 1024; // multipart headers around the photo: the server's limit counts the whole body
+  var FAR_KM = 50;                // farther than this is a journey, not an errand: say so before someone sets off
   var CLASSES = ["melanoma", "nevus", "seborrheic_keratosis"];
 
   var state = {
     lang: initialLang(),
-    file: null,
+    file: null,         // the photo in the preview: only its answer may be shown
+    xhr: null,          // the upload in flight, aborted when another photo is picked
     previewUrl: null,
     result: null,       // last API response body (status 200)
     error: null,        // last error key
@@ -27,19 +30,48 @@
     layer: null,
     tileErrors: 0,
     tileLoads: 0,
-    origin: null,       // {lat, lon, source}
+    search: null,       // {lat, lon, source} last asked for: what a retry repeats, what an answer must match
+    origin: null,       // the same for the list on show
     hospitals: null,
+    hospitalsFailed: false,
     busy: false,
   };
 
   // ---------------------------------------------------------------- language
 
+  // An explicit ?lang= (a shared link; the server already answered in it) first, then the stored choice,
+  // then the browser's languages.
   function initialLang() {
+    var asked = langInAddress();
+    if (asked) { rememberLang(asked); return asked; }
     var stored = null;
     try { stored = window.localStorage.getItem(LANG_KEY); } catch (e) { /* private mode */ }
     if (stored === "ko" || stored === "en") return stored;
     var nav = (navigator.languages && navigator.languages[0]) || navigator.language || "ko";
     return /^ko\b/i.test(nav) ? "ko" : "en";
+  }
+
+  function langInAddress() {
+    var lang = new URLSearchParams(window.location.search).get("lang");
+    return lang === "ko" || lang === "en" ? lang : null;
+  }
+
+  function rememberLang(lang) {
+    try { window.localStorage.setItem(LANG_KEY, lang); } catch (e) { /* private mode */ }
+    saveLangCookie(lang);
+  }
+
+  // The server's first guess on the next page, so it does not flash in the other language.
+  function saveLangCookie(lang) {
+    try { document.cookie = "melanoscan_lang=" + lang + "; path=/; max-age=31536000; SameSite=Lax"; } catch (e) { /* */ }
+  }
+
+  // A reload of an address with ?lang= must keep the language just switched to, not the link's.
+  function updateAddressLang(lang) {
+    if (!langInAddress() || !window.history.replaceState) return;
+    var params = new URLSearchParams(window.location.search);
+    params.set("lang", lang);
+    window.history.replaceState(window.history.state, "", window.location.pathname + "?" + params + window.location.hash);
   }
 
   function t(key, vars) {
@@ -64,17 +96,19 @@
     document.querySelectorAll("#city-select option[data-" + state.lang + "]").forEach(function (opt) {
       opt.textContent = opt.dataset[state.lang];
     });
-    try { document.cookie = "melanoscan_lang=" + state.lang + "; path=/; max-age=31536000; SameSite=Lax"; } catch (e) { /* */ }
+    saveLangCookie(state.lang);
     if (state.result) renderResult(state.result, false);
     else if (state.error) renderError(state.error, false);
     if (state.hospitals) renderHospitals(state.hospitals, false);
-    if (state.tileErrors && !state.tileLoads) showTilesNote();
+    else if (state.hospitalsFailed) setFinderStatus(t("hospitals_error"));
+    updateMapNotes();
     updateProgressText();
   }
 
   function setLang(lang) {
     state.lang = lang;
-    try { window.localStorage.setItem(LANG_KEY, lang); } catch (e) { /* private mode */ }
+    rememberLang(lang);
+    updateAddressLang(lang);
     applyLang();
   }
 
@@ -96,9 +130,20 @@
 
   function pct(p) { return Math.round(p * 1000) / 10; }   // 0.8234 -> 82.3
 
+  // A screening aid never claims certainty: what rounds to 100.0 or 0.0 shows as ">99.9%" or "<0.1%".
   function formatPct(p) {
     var v = pct(p);
-    return (v >= 99.95 ? "100" : v.toFixed(1)) + "%";
+    if (v >= 100) return ">99.9%";
+    if (v <= 0) return "<0.1%";
+    return v.toFixed(1) + "%";
+  }
+
+  // The same for screen readers, in words: not every screen reader reads "<" and ">" out.
+  function spokenPct(p) {
+    var v = pct(p);
+    if (v >= 100) return t("pct_over", { pct: "99.9%" });
+    if (v <= 0) return t("pct_under", { pct: "0.1%" });
+    return v.toFixed(1) + "%";
   }
 
   // ---------------------------------------------------------------- photo -> preview
@@ -115,28 +160,39 @@
     updateProgressText();
   }
 
+  // The phase is in a live region, the percent beside it is not: a screen reader would read every step.
   function updateProgressText() {
     var text = $("progress-text");
     if (!text) return;
-    text.textContent = progressPhase ? t(progressPhase.key, { pct: progressPhase.pct || 0 }) : "";
+    var phase = progressPhase ? t(progressPhase.key) : "";
+    if (text.textContent !== phase) text.textContent = phase;  // the same phase again is not news
+    $("progress-pct").textContent = progressPhase && progressPhase.key === "uploading" ? (progressPhase.pct || 0) + "%" : "";
   }
 
   function onFileChosen(event) {
     var file = event.target.files && event.target.files[0];
     event.target.value = "";  // choosing the same file again must fire change again
-    if (!file) return;
+    if (!file) return;  // picker cancelled: the previous photo and its result stay
+    abandonUpload();
     state.file = file;
     state.result = null;
     state.error = null;
     $("result").textContent = "";
+    showScreenNote(true);
     hideFinderForScreen();
     if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
     state.previewUrl = URL.createObjectURL(file);
     var img = $("preview-img");
     var caption = $("preview-caption");
     caption.textContent = "";
+    delete caption.dataset.i18n;
     img.hidden = false;
-    img.onerror = function () { img.hidden = true; caption.textContent = t("preview_unavailable"); };
+    // Not decodable here (HEIC in most browsers, or not an image): the server decides, so promise nothing.
+    img.onerror = function () {
+      img.hidden = true;
+      caption.dataset.i18n = "preview_unavailable";  // follows a language switch
+      caption.textContent = t("preview_unavailable");
+    };
     img.src = state.previewUrl;
     $("preview").hidden = false;
     var send = $("send-btn");
@@ -173,44 +229,65 @@
 
   function send() {
     if (!state.file || state.busy) return;
+    var photo = state.file;
     state.busy = true;
     state.error = null;
     $("send-btn").disabled = true;
     $("result").textContent = "";
     setProgress("preparing");
-    shrink(state.file).then(upload, function () { upload(state.file); });
+    shrink(photo).then(null, function () { return photo; }).then(function (file) {
+      if (state.file !== photo) return;  // another photo was picked while this one was being prepared
+      if (cfg.maxUploadBytes && file.size + FORM_OVERHEAD_BYTES > cfg.maxUploadBytes) {
+        finish();  // the server would refuse it: say so without making the person wait for the upload
+        renderError("err_413", true);
+        return;
+      }
+      upload(file);
+    });
   }
 
   function upload(file) {
     var form = new FormData();
     form.append("image", file, file.name || "photo.jpg");
     var xhr = new XMLHttpRequest();
+    state.xhr = xhr;
+    // Every handler first checks that this is still the upload of the photo in the preview.
+    function current() { return state.xhr === xhr; }
     xhr.open("POST", cfg.api.screenings + "?lang=" + encodeURIComponent(state.lang));
     xhr.timeout = UPLOAD_TIMEOUT_MS;
     xhr.setRequestHeader("Accept", "application/json");
     setProgress("uploading", 0);
     xhr.upload.onprogress = function (e) {
-      if (e.lengthComputable) setProgress("uploading", Math.round((e.loaded / e.total) * 100));
+      if (current() && e.lengthComputable) setProgress("uploading", Math.round((e.loaded / e.total) * 100));
     };
-    xhr.upload.onload = function () { setProgress("analyzing"); };
+    xhr.upload.onload = function () { if (current()) setProgress("analyzing"); };
     xhr.onload = function () {
+      if (!current()) return;
       var body = null;
       try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+      finish();
       if (xhr.status === 200 && body && body.status) {
-        finish();
         state.result = body;
         renderResult(body, true);
       } else {
-        finish();
         renderError(errorKey(xhr.status, body), true);
       }
     };
-    xhr.onerror = function () { finish(); renderError("err_network", true); };
-    xhr.ontimeout = function () { finish(); renderError("err_timeout", true); };
+    xhr.onerror = function () { if (current()) { finish(); renderError("err_network", true); } };
+    xhr.ontimeout = function () { if (current()) { finish(); renderError("err_timeout", true); } };
     xhr.send(form);
   }
 
+  // A new photo: the upload of the old one is stopped and forgotten, its answer must never show under the new one.
+  function abandonUpload() {
+    var xhr = state.xhr;
+    state.xhr = null;  // first, so the handlers see it is no longer current
+    if (xhr) xhr.abort();
+    if (state.busy) { state.busy = false; setProgress(null); }
+  }
+
   function finish() {
+    state.xhr = null;
     state.busy = false;
     setProgress(null);
     var sendBtn = $("send-btn");
@@ -233,18 +310,16 @@
     card.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
-  function restart(openCamera) {
-    state.file = null;
-    state.result = null;
-    state.error = null;
-    $("result").textContent = "";
-    $("preview").hidden = true;
-    $("send-btn").hidden = true;
-    hideFinderForScreen();
-    var input = $(openCamera ? "camera-input" : "file-input");
-    window.scrollTo({ top: 0, behavior: "smooth" });
-    input.focus();
-    input.click();
+  // Only opens the picker: result, preview and finder stay until a photo actually arrives (onFileChosen),
+  // so cancelling the picker loses nothing, and focus stays on the button that was pressed.
+  function pickAgain(openCamera) {
+    $(openCamera ? "camera-input" : "file-input").click();
+  }
+
+  // The result card carries the disclaimer: the page's own copy would make it three with the footer.
+  function showScreenNote(show) {
+    var note = $("screen-note");
+    if (note) note.hidden = !show;
   }
 
   // The server's melanoma alert: melanoma is the label, or too probable to rule out whatever the label.
@@ -284,9 +359,9 @@
         el("div", { class: "actions" }, [
           finderButton(body),
           el("button", { type: "button", class: "button primary", id: "take-again", text: t("take_again"),
-            onclick: function () { restart(true); } }),
+            onclick: function () { pickAgain(true); } }),
           el("button", { type: "button", class: "button", text: t("choose_photo"),
-            onclick: function () { restart(false); } }),
+            onclick: function () { pickAgain(false); } }),
         ]),
       ]);
     } else {
@@ -299,7 +374,7 @@
         el("p", { class: "eyebrow", text: t("looks_like") }),
         el("p", { class: "label-name", id: "result-label", text: name }),
         el("div", { class: "prob" }, [
-          el("div", { class: "bar", role: "img", "aria-label": t("probability_of", { label: name, pct: pct(p) }) }, [
+          el("div", { class: "bar", role: "img", "aria-label": t("probability_of", { label: name, pct: spokenPct(p) }) }, [
             el("div", { class: "fill", style: "width:" + Math.max(2, pct(p)) + "%" }),
           ]),
           el("span", { class: "pct", id: "result-probability", "aria-hidden": "true", text: formatPct(p) }),
@@ -312,7 +387,8 @@
             var q = body.probabilities[c];
             return el("li", {}, [
               el("span", { text: t("class_" + c) }),
-              el("span", { class: "num", text: formatPct(q) }),
+              el("span", { class: "num", "aria-hidden": "true", text: formatPct(q) }),
+              el("span", { class: "visually-hidden", text: spokenPct(q) }),
               el("div", { class: "bar", "aria-hidden": "true" }, [el("div", { class: "fill", style: "width:" + pct(q) + "%" })]),
             ]);
           })),
@@ -321,13 +397,20 @@
         body.model ? el("p", { class: "small", text: t("model_line", { name: body.model.name || "", version: body.model.version || "" }) }) : null,
         el("div", { class: "actions" }, [
           finderButton(body),
-          el("button", { type: "button", class: "button", text: t("check_another"), onclick: function () { restart(true); } }),
+          el("button", { type: "button", class: "button", text: t("check_another"), onclick: function () { pickAgain(true); } }),
         ]),
       ]);
     }
     box.appendChild(card);
+    showScreenNote(false);
     if (melanomaAlert(body)) showFinder();
     if (announce) focusCard(card);
+  }
+
+  // "Could not send" only when nothing came back; an answer (too large, not a photo, busy, failed) means
+  // the photo was sent but could not be checked. Too large before uploading reads the same: not checked.
+  function errorTitle(key) {
+    return key === "err_network" || key === "err_timeout" ? "error_title" : "error_title_check";
   }
 
   function renderError(key, announce) {
@@ -335,15 +418,16 @@
     var box = $("result");
     box.textContent = "";
     var card = el("div", { class: "card result-card error", role: "alert", "data-status": "error", "data-error": key }, [
-      el("h2", { text: t("error_title") }),
+      el("h2", { text: t(errorTitle(key)) }),
       el("p", { id: "error-message", text: t(key) }),
       el("div", { class: "actions" }, [
         (key === "err_network" || key === "err_timeout" || key === "err_500" || key === "err_429") && state.file
           ? el("button", { type: "button", class: "button primary", text: t("try_again"), onclick: send }) : null,
-        el("button", { type: "button", class: "button", text: t("choose_other"), onclick: function () { restart(false); } }),
+        el("button", { type: "button", class: "button", text: t("choose_other"), onclick: function () { pickAgain(false); } }),
       ]),
     ]);
     box.appendChild(card);
+    showScreenNote(true);  // an error card has no disclaimer of its own
     if (announce) focusCard(card);
   }
 
@@ -374,17 +458,38 @@
     var seoul = cfg.cities[0];
     state.map = L.map("map", { scrollWheelZoom: false, tap: true }).setView([seoul.lat, seoul.lon], 11);
     var tiles = L.tileLayer(cfg.tileUrl, { attribution: cfg.tileAttribution, maxZoom: 19, crossOrigin: true });
-    tiles.on("tileerror", function () { state.tileErrors += 1; if (!state.tileLoads) showTilesNote(); });
-    tiles.on("tileload", function () { state.tileLoads += 1; $("tiles-note").hidden = true; });
+    tiles.on("tileerror", function () { state.tileErrors += 1; updateMapNotes(); });
+    tiles.on("tileload", function () { state.tileLoads += 1; updateMapNotes(); });
     tiles.addTo(state.map);
     state.layer = L.layerGroup().addTo(state.map);
     state.map.on("click", function (e) { search(e.latlng.lat, e.latlng.lng, "map"); });
     document.documentElement.dataset.mapReady = "1";
   }
 
-  function showTilesNote() { var n = $("tiles-note"); if (n) n.hidden = false; }
+  // The tiles note says "markers and the list still work": only true while the list has not failed.
+  // The hint to tap the map only makes sense once some of the map can be seen (the tap works regardless).
+  function updateMapNotes() {
+    var note = $("tiles-note");
+    if (note) note.hidden = !(state.tileErrors && !state.tileLoads && !state.hospitalsFailed);
+    var hint = $("tap-hint");
+    if (hint) hint.hidden = !state.tileLoads;
+  }
 
   function setFinderStatus(text) { var s = $("finder-status"); if (s) s.textContent = text; }
+
+  // The select shows a city only while the list is that city's: otherwise it goes back to its placeholder,
+  // so picking the same city again is a change (a select fires no event for the value it already has).
+  function showCity(source) {
+    var select = $("city-select");
+    if (select) select.value = source.indexOf("city:") === 0 ? source.slice(5) : "";
+  }
+
+  function setRetry(show) { var b = $("finder-retry"); if (b) b.hidden = !show; }
+
+  function retrySearch() {
+    var s = state.search;
+    if (s) search(s.lat, s.lon, s.source);
+  }
 
   function locate() {
     showFinder();
@@ -412,17 +517,39 @@
 
   function search(lat, lon, source) {
     showFinder();
-    state.origin = { lat: lat, lon: lon, source: source };
+    var asked = { lat: lat, lon: lon, source: source };
+    state.search = asked;
+    showCity(source);
+    setRetry(false);
     setFinderStatus(t("searching"));
     var url = cfg.api.hospitals + "?lat=" + lat.toFixed(6) + "&lon=" + lon.toFixed(6) +
       "&limit=" + cfg.hospitalLimit + "&dermatology=true";
     fetch(url, { headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
       .then(function (body) {
+        if (state.search !== asked) return;  // a newer search was started meanwhile
+        state.origin = asked;
+        state.hospitalsFailed = false;
         state.hospitals = body.hospitals || [];
         renderHospitals(state.hospitals, true);
-      })
-      .catch(function () { setFinderStatus(t("hospitals_error")); });
+        updateMapNotes();
+      }, function () {
+        if (state.search === asked) onHospitalsFailed();
+      });
+  }
+
+  // The list of another place must not stay under "could not load": clear it and offer the same search again.
+  function onHospitalsFailed() {
+    state.hospitalsFailed = true;
+    state.hospitals = null;
+    $("hospital-list").textContent = "";
+    showFarNote(null);
+    if (state.layer) state.layer.clearLayers();
+    document.documentElement.dataset.markers = "0";
+    showCity("");
+    setFinderStatus(t("hospitals_error"));
+    setRetry(true);
+    updateMapNotes();
   }
 
   function placeName(source) {
@@ -444,13 +571,30 @@
       o.lat.toFixed(5) + "%2C" + o.lon.toFixed(5) + "%3B" + h.lat.toFixed(5) + "%2C" + h.lon.toFixed(5);
   }
 
+  function foundText(n, source) {
+    if (!n) return t("no_results");
+    return t(n === 1 ? "found_1" : "found_n", { n: n, place: placeName(source) });
+  }
+
+  // When even the nearest is far (an island, the coast), say so before the list rather than in every row.
+  function showFarNote(list) {
+    var note = $("far-note");
+    if (!note) return;
+    var allFar = !!(list && list.length && list[0].distance_km > FAR_KM);
+    note.hidden = !allFar;
+    note.textContent = allFar ? t("far_all", { km: list[0].distance_km.toFixed(0) }) : "";
+  }
+
   function renderHospitals(list, fit) {
     var ol = $("hospital-list");
     ol.textContent = "";
     var o = state.origin;
-    setFinderStatus(list.length ? t("found_n", { n: list.length, place: placeName(o.source) }) : t("no_results"));
+    setFinderStatus(foundText(list.length, o.source));
+    showFarNote(list);
     list.forEach(function (h, i) {
       var tel = telHref(h.phone);
+      var far = h.distance_km > FAR_KM;
+      var callText = t("call") + " " + h.phone;
       ol.appendChild(el("li", { "data-distance": String(h.distance_km) }, [
         el("div", { class: "h-head" }, [
           el("span", { class: "h-num", "aria-hidden": "true", text: String(i + 1) }),
@@ -461,11 +605,13 @@
               " · " + t("kind_" + h.kind),
             ]),
             el("p", { class: "h-meta", text: h.address }),
+            far ? el("p", { class: "h-far", text: t("far_item") }) : null,
           ]),
         ]),
         el("div", { class: "h-actions" }, [
-          tel ? el("a", { class: "button small-btn", href: tel, "aria-label": t("call_label", { name: h.name }),
-            text: t("call") + " " + h.phone }) : null,
+          // The accessible name starts with the visible text (WCAG 2.5.3 label in name), then says whose number.
+          tel ? el("a", { class: "button small-btn", href: tel, "aria-label": t("call_label", { call: callText, name: h.name }),
+            text: callText }) : null,
           el("a", { class: "button small-btn", href: directionsHref(h), target: "_blank", rel: "noopener",
             "aria-label": t("directions_label", { name: h.name }), text: t("directions") }),
         ]),
@@ -490,6 +636,9 @@
         title: (i + 1) + ". " + h.name,
         alt: h.name,
         keyboard: true,
+        // Leaflet stacks markers by latitude; overlapping ones must show the nearest on top. A step larger
+        // than the map's height in pixels keeps the rank order whatever the latitudes.
+        zIndexOffset: (list.length - i) * 1000,
       });
       marker.bindPopup(el("div", {}, [el("strong", { text: h.name }), el("br"), t("distance", { km: h.distance_km.toFixed(1) })]));
       state.layer.addLayer(marker);
@@ -511,6 +660,8 @@
     if (locateBtn) locateBtn.addEventListener("click", locate);
     var city = $("city-select");
     if (city) city.addEventListener("change", onCity);
+    var retry = $("finder-retry");
+    if (retry) retry.addEventListener("click", retrySearch);
     if (document.body.dataset.page === "hospitals") showFinder();
 
     function onlineState() { var b = $("offline-banner"); if (b) b.hidden = navigator.onLine !== false; }
@@ -520,6 +671,9 @@
 
     if (state.lang !== cfg.lang || document.documentElement.lang !== state.lang) applyLang();
     else if (toggle) toggle.lang = state.lang === "ko" ? "en" : "ko";
+
+    // Hooks for tests and the console: the formatting's edge cases are ones no real photo reaches.
+    window.melanoscan = Object.freeze({ formatPct: formatPct, spokenPct: spokenPct });
 
     if ("serviceWorker" in navigator && window.isSecureContext) {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the app works without it */ });
