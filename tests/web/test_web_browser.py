@@ -107,6 +107,7 @@ def test_retake_shows_tips_and_take_again(new_context, server_retake, lesion, sc
     card = page.locator("#result [data-status='retake']")
     card.wait_for()
     assert "Please take the photo again" in card.inner_text()
+    assert "wasn't clear enough" in page.locator("#retake-why").inner_text()
     assert card.locator(".tips li").count() == 4
     assert "not a diagnosis" in card.locator(".disclaimer").inner_text()
     page.screenshot(path=str(screens / "04-retake-en.png"), full_page=True)
@@ -118,6 +119,24 @@ def test_retake_shows_tips_and_take_again(new_context, server_retake, lesion, sc
     chooser.value.set_files(str(lesion))
     page.wait_for_selector("#send-btn:not([hidden])")
     assert page.locator("#result").inner_text() == ""
+    assert page.js_errors == []
+
+
+def test_blank_photo_is_sent_back_saying_why(new_context, server_ok, tmp_path, screens):
+    """A covered lens: nothing to screen, so a retake that says the photo is blank, and no result card."""
+    from PIL import Image
+
+    dark = tmp_path / "covered-lens.jpg"
+    Image.new("RGB", (640, 480), (3, 3, 3)).save(dark, "JPEG")
+    page = _open(new_context(), server_ok.url + "/")
+    _pick(page, dark)
+    with page.expect_response(lambda r: "/api/v1/screenings" in r.url) as answer:
+        page.click("#send-btn")
+    assert answer.value.json()["retake_reason"] == "blank_photo"
+    page.locator("#result [data-status='retake']").wait_for()
+    assert "비어 있습니다" in page.locator("#retake-why").inner_text()
+    assert page.locator("#finder").is_hidden()
+    page.screenshot(path=str(screens / "04b-blank-photo-ko.png"), full_page=True)
     assert page.js_errors == []
 
 

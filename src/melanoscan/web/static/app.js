@@ -349,7 +349,7 @@
     if (body.status === "retake") {
       card = el("div", { class: "card result-card retake", "data-status": "retake" }, [
         el("h2", { text: t("retake_title") }),
-        el("p", { text: t("retake_message") }),
+        el("p", { id: "retake-why", text: t(body.retake_reason === "blank_photo" ? "retake_blank_message" : "retake_message") }),
         alertBox(body),
         el("h3", { text: t("tips_heading") }),
         el("ul", { class: "tips" }, ["tip_light", "tip_close", "tip_focus", "tip_one"].map(function (k) {
