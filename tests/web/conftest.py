@@ -82,11 +82,14 @@ def browser(chromium_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def new_context(browser):  # type: ignore[no-untyped-def]
-    """Factory of phone-sized contexts (Korean by default); external hosts are blocked (offline tiles)."""
+    """Factory of phone-sized contexts (Korean by default); external hosts are blocked (offline tiles).
+
+    The page's Content-Security-Policy forbids eval, which Playwright's wait_for_function needs, so contexts
+    bypass it by default; test_content_security_policy_holds_in_a_real_session runs with it enforced."""
     contexts = []
 
     def make(**options):  # type: ignore[no-untyped-def]
-        merged = {**PHONE, "locale": "ko-KR", "service_workers": "block", **options}
+        merged = {**PHONE, "locale": "ko-KR", "service_workers": "block", "bypass_csp": True, **options}
         context = browser.new_context(**merged)
         context.set_default_timeout(20_000)
         context.route(NOT_LOCAL, lambda route: route.abort())

@@ -24,6 +24,8 @@ def _open(context, url):  # type: ignore[no-untyped-def]
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A Content-Security-Policy violation is only a console message: count it as an error too.
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.goto(url)
     page.wait_for_selector("html[data-ready='1']", state="attached")
     page.js_errors = errors  # type: ignore[attr-defined]
@@ -97,6 +99,22 @@ def test_real_photo_gives_a_result_card(new_context, server_ok, lesion, screens)
     assert page.evaluate("document.body.innerText.split('진단이 아닙니다').length - 1") == 2
     assert page.locator("footer").is_visible()
     page.screenshot(path=str(screens / "03-result-ko.png"), full_page=True)
+    assert page.js_errors == []
+
+
+def test_content_security_policy_holds_in_a_real_session(new_context, server_ok, screens):
+    """With the policy enforced: the app's scripts, the photo preview (blob:), the upload, the map and the
+    hospital list all work, and the browser reports no violation."""
+    lesion, _ = photo_where(server_ok, lambda a: a["melanoma_alert"], "a melanoma alert")
+    page = _open(new_context(bypass_csp=False, permissions=["geolocation"], geolocation=SEOUL_CITY_HALL), server_ok.url)
+    _pick(page, lesion)
+    page.wait_for_selector("#preview-img[src^='blob:']")
+    page.click("#send-btn")
+    page.locator("#result [data-status]").wait_for()
+    page.click("#locate-btn")
+    page.locator("#hospital-list li").first.wait_for()
+    page.wait_for_selector("#map .hmarker")
+    assert page.locator("#map .hmarker").count() == 10
     assert page.js_errors == []
 
 

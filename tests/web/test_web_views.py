@@ -127,3 +127,11 @@ def test_offline_banner_fits_the_page(client):
     assert strings["offline_banner"] in screen and strings["offline_banner_hospitals"] not in screen
     assert strings["offline_banner_hospitals"] in hospitals and strings["offline_banner"] not in hospitals
     assert 'data-i18n="offline_banner_hospitals"' in hospitals  # the in-page language switch follows it
+
+
+def test_pages_allow_only_our_scripts_and_the_configured_tiles(app_factory, tmp_path):
+    client = app_factory(data_dir=str(tmp_path), tile_url="https://{s}.tiles.example.org/{z}/{x}/{y}.png").test_client()
+    for path in ("/", "/hospitals"):
+        policy = client.get(path).headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+        assert "img-src 'self' blob: data: https://*.tiles.example.org;" in policy

@@ -6,6 +6,7 @@ import hashlib
 import json
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import xstatic.pkg.leaflet as xleaflet
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory, url_for
@@ -88,6 +89,32 @@ def _lang() -> str:
     return request.accept_languages.best_match(LANGS, default="ko") or "ko"
 
 
+def tile_source(tile_url: str) -> str:
+    """The CSP source that allows the configured tile server: 'https://{s}.tile.x.org/..' -> 'https://*.tile.x.org'."""
+    parts = urlsplit(tile_url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def content_security_policy(tile_url: str) -> str:
+    """Only our own scripts run; images come from us, the photo being previewed (blob:) and the map tiles.
+    Inline styles stay allowed: the app and Leaflet position elements with them; no script can be injected."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src 'self' blob: data: {tile_source(tile_url)}".rstrip(),
+            "connect-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 def _page(template: str, page: str) -> Response:
     settings = _settings()
     lang = _lang()
@@ -116,6 +143,7 @@ def _page(template: str, page: str) -> Response:
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Content-Language"] = lang
     response.headers["Vary"] = "Accept-Language, Cookie"
+    response.headers["Content-Security-Policy"] = content_security_policy(settings.tile_url)
     return response
 
 
