@@ -7,6 +7,7 @@ import re
 
 import pytest
 from contract import check_error, check_screening
+from PIL import Image
 
 from melanoscan.api import i18n
 from melanoscan.api.openapi import openapi_document
@@ -125,7 +126,11 @@ def test_metrics_count_screenings_by_outcome(app_factory, tmp_path, tiny_images)
     client = app.test_client()
     answers = [upload(client, image.read_bytes()).get_json() for image in tiny_images]
     assert upload(client, b"").status_code == 400
+    covered_lens = io.BytesIO()
+    Image.new("RGB", (640, 480), (2, 2, 2)).save(covered_lens, "JPEG")
+    assert upload(client, covered_lens.getvalue()).get_json()["retake_reason"] == "blank_photo"
     text = client.get("/metrics").get_data(as_text=True)
+    assert 'melanoscan_retakes_total{reason="blank_photo"} 1.0' in text
     ok = sum(a["status"] == "ok" for a in answers)
     total_ok = sum(float(v) for v in re.findall(r'melanoscan_screenings_total\{label="\w+",status="ok"\} (\S+)', text))
     assert total_ok == ok == len(tiny_images)
@@ -133,8 +138,8 @@ def test_metrics_count_screenings_by_outcome(app_factory, tmp_path, tiny_images)
     assert 0 < alerts < len(answers)  # the committed photos exercise both sides of the alert
     assert f"melanoscan_melanoma_alerts_total {float(alerts)}" in text
     assert 'melanoscan_images_rejected_total{code="empty_file"} 1.0' in text
-    assert f'route="/api/v1/screenings",status="200"}} {float(len(answers))}' in text
-    assert f"melanoscan_screening_seconds_count {float(len(answers))}" in text
+    assert f'route="/api/v1/screenings",status="200"}} {float(len(answers) + 1)}' in text
+    assert f"melanoscan_screening_seconds_count {float(len(answers) + 1)}" in text
 
 
 def test_a_small_form_with_too_many_parts_is_not_called_too_large(client):

@@ -26,6 +26,8 @@ COLUMNS = {
     "created_at",
     "status",
     "label",
+    "melanoma_alert",
+    "retake_reason",
     "p_melanoma",
     "p_nevus",
     "p_seborrheic_keratosis",
@@ -61,6 +63,7 @@ def test_a_screening_is_recorded_without_the_photo(app_factory, database_url, tm
     row = state.repository.get(body["screening_id"])
     assert row is not None
     assert (row.status, row.label, row.lang) == (body["status"], body["label"], "ko")
+    assert (row.melanoma_alert, row.retake_reason) == (body["melanoma_alert"], body["retake_reason"])
     assert row.probabilities == body["probabilities"]
     assert (row.image_width, row.image_height, row.image_bytes) == (256, 256, len(data))
     assert (row.model_name, row.model_version) == (body["model"]["name"], body["model"]["version"])
@@ -81,6 +84,8 @@ def test_repository_round_trip(database_url):
         status="ok",
         label="melanoma",
         probabilities={"melanoma": 0.7, "nevus": 0.2, "seborrheic_keratosis": 0.1},
+        melanoma_alert=True,
+        retake_reason=None,
         model_name="melanoscan",
         model_version="0.0.1-dev",
         image_width=4000,
@@ -90,11 +95,13 @@ def test_repository_round_trip(database_url):
         lang="ko",
     )
     first = repo.add(id=uuid.uuid4().hex, **values)
-    repo.add(id=uuid.uuid4().hex, **{**values, "status": "retake", "label": None, "lang": "en"})
+    blank = {**values, "status": "retake", "label": None, "melanoma_alert": False, "retake_reason": "blank_photo"}
+    second = repo.add(id=uuid.uuid4().hex, **blank)
     assert repo.count() == 2
+    assert (repo.get(second.id).melanoma_alert, repo.get(second.id).retake_reason) == (False, "blank_photo")
     stored = repo.get(first.id)
     assert stored is not None
-    assert stored.label == "melanoma" and stored.status == "ok"
+    assert stored.label == "melanoma" and stored.status == "ok" and stored.melanoma_alert is True
     assert stored.p_melanoma == pytest.approx(0.7)
     assert stored.image_width == 4000 and stored.model_version == "0.0.1-dev"
     assert repo.get("no-such-id") is None
@@ -155,3 +162,25 @@ def test_revisions_form_one_chain_one_file_each():
     children = [down for down in revisions.values() if down is not None]
     assert len(children) == len(set(children)), "two revisions share a parent: a branch"
     assert migrate.head_revision() in revisions
+
+
+def test_rows_recorded_before_the_alert_columns_survive_the_upgrade(database_url):
+    """Migration 0004 on a database with a row from before: the row stays, its new fields are unknown (NULL)."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine, "0003_hospital_phones")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO screenings (id, created_at, status, label, p_melanoma, p_nevus, p_seborrheic_keratosis,"
+                " model_name, model_version, image_width, image_height, image_bytes, latency_ms, lang) VALUES"
+                " ('old', CURRENT_TIMESTAMP, 'ok', 'nevus', 0.1, 0.8, 0.1, 'melanoscan', '1.0.0', 256, 256, 9000,"
+                " 20.0, 'ko')"
+            )
+        )
+    migrate.upgrade(engine)
+    old = ScreeningRepository(make_session_factory(engine)).get("old")
+    assert old is not None and old.label == "nevus"
+    assert (old.melanoma_alert, old.retake_reason) == (None, None)
+    migrate.downgrade(engine, "0003_hospital_phones")
+    assert "retake_reason" not in {c["name"] for c in inspect(engine).get_columns("screenings")}
+    engine.dispose()

@@ -45,6 +45,12 @@ class Metrics:
             "Screenings that told the user melanoma cannot be ruled out (a drift signal: compare with the model card).",
             registry=self.registry,
         )
+        self.retakes = Counter(
+            "melanoscan_retakes_total",
+            "Photos sent back, by reason: uncertain (no class reached the threshold) or blank_photo.",
+            ["reason"],
+            registry=self.registry,
+        )
         self.rejected = Counter(
             "melanoscan_images_rejected_total",
             "Uploads refused, by error code.",

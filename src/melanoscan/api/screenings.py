@@ -68,6 +68,8 @@ def create_screening():  # type: ignore[no-untyped-def]
             status=decision.status,
             label=decision.label,
             probabilities=decision.probabilities,
+            melanoma_alert=decision.melanoma_alert,
+            retake_reason=decision.retake_reason,
             model_name=spec.name,
             model_version=spec.version,
             image_width=width,
@@ -82,6 +84,8 @@ def create_screening():  # type: ignore[no-untyped-def]
     state.metrics.screenings.labels(decision.status, decision.label or "none").inc()
     if decision.melanoma_alert:
         state.metrics.melanoma_alerts.inc()
+    if decision.retake_reason:
+        state.metrics.retakes.labels(decision.retake_reason).inc()
 
     response = jsonify({**screening_result(decision, spec, lang), "screening_id": screening_id})
     response.headers["Content-Language"] = lang

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Float, Integer, String
+from sqlalchemy import Boolean, DateTime, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from melanoscan.storage.db import Base
@@ -28,6 +28,9 @@ class Screening(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(16))  # "ok" | "retake"
     label: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # What else the user was told; NULL on rows recorded before these existed (migration 0004).
+    melanoma_alert: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    retake_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "uncertain" | "blank_photo"
     p_melanoma: Mapped[float] = mapped_column(Float)
     p_nevus: Mapped[float] = mapped_column(Float)
     p_seborrheic_keratosis: Mapped[float] = mapped_column(Float)
