@@ -7,19 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from melanoscan.api.openapi import openapi_document
+
 TINY = Path(__file__).resolve().parents[1] / "data" / "isic" / "tiny"
-API_FIELDS = {
-    "status",
-    "label",
-    "probability",
-    "probabilities",
-    "melanoma_alert",
-    "retake_reason",
-    "message",
-    "disclaimer",
-    "model",
-    "hospitals_url",
-}
+# The API's documented answer, less the id the server gives each recorded screening.
+API_FIELDS = set(openapi_document()["components"]["schemas"]["Screening"]["required"]) - {"screening_id"}
 
 
 def classify(*args: str) -> subprocess.CompletedProcess:
