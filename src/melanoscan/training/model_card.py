@@ -16,6 +16,7 @@ from typing import Any
 
 from melanoscan.inference.spec import ModelSpec, spec_path_for
 from melanoscan.training.config import train_flags
+from melanoscan.training.data import pad_ufes_dir, read_labelled_folder
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -62,7 +63,22 @@ def confusion(matrix: list[list[int]], classes: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-def phone_text(pad: dict[str, Any], isic: dict[str, Any]) -> str:
+def pad_independence(folder: Path) -> str:
+    """From how many lesions and patients the phone photos come (PAD names them PAT_<patient>_<lesion>_<n>):
+    photos of one lesion are not independent, which the card must say. Empty when the folder is absent."""
+    if not (folder / "labels.csv").exists():
+        return ""
+    parts = [sample.image_id.split("_") for sample in read_labelled_folder(folder)]
+    lesions = {(p[1], p[2]) for p in parts if len(p) >= 4}
+    patients = {p[1] for p in parts if len(p) >= 4}
+    return (
+        f" The {len(parts)} photos are a partial copy of PAD-UFES-20 (the published set has 531 melanoma, nevus and "
+        f"SK photos; see the data's README) and show {len(lesions)} lesions of {len(patients)} patients: photos of "
+        "one lesion are not independent, so the set counts for less than its size."
+    )
+
+
+def phone_text(pad: dict[str, Any], isic: dict[str, Any], independence: str = "") -> str:
     """What the smartphone figures mean, worded from the figures themselves (never a fixed verdict)."""
     mel = "higher" if pad["melanoma_auc"] > isic["melanoma_auc"] else "lower"
     bal = "higher" if pad["balanced_accuracy"] > isic["balanced_accuracy"] else "lower"
@@ -74,7 +90,7 @@ def phone_text(pad: dict[str, Any], isic: dict[str, Any]) -> str:
         f"{pct(pad['melanoma_sensitivity'])} of the {n_mel} melanomas as its top class, and "
         f"{pct(pad['retake_fraction'])} of phone photos are sent to retake. The set is small ({n_mel} melanomas, "
         "so the melanoma AUC is uncertain by several points), its photos were shrunk to about 300 px by the people "
-        "who redistributed them, and most of its nevus and SK labels are clinical, not biopsy-proven. "
+        f"who redistributed them, and most of its nevus and SK labels are clinical, not biopsy-proven.{independence} "
         f"**A phone photo is not a dermoscopy image, and {pct(1 - pad['melanoma_sensitivity'])} of the melanomas "
         "here are not ranked first: never read a 'nevus' answer as an all-clear.**"
     )
@@ -105,10 +121,12 @@ def alert_text(spec: ModelSpec, sets: dict[str, dict[str, Any]]) -> str:
         "The 0.5 rule names the most probable class only, so a melanoma the model ranks second would read as a "
         "mole. Whatever the class, the service therefore tells the user that **melanoma cannot be ruled out** and "
         f"to see a dermatologist (with the hospital map) when the melanoma probability is at least "
-        f"**{fmt(spec.melanoma_alert_threshold)}**. That threshold was chosen on the {choice['split']} split before "
-        f"the test split was scored: the highest one that catches at least {pct(choice['target_sensitivity'])} of "
-        f"its {choice['melanomas']} melanomas (there: sensitivity {pct(choice['sensitivity'])}, specificity "
-        f"{pct(choice['specificity'])}). It trades false alarms for missed melanomas, as a screening aid should. "
+        f"**{fmt(spec.melanoma_alert_threshold)}**: the highest threshold that catches at least "
+        f"{pct(choice['target_sensitivity'])} of the {choice['melanomas']} melanomas of the {choice['split']} split "
+        f"(there: sensitivity {pct(choice['sensitivity'])}, specificity "
+        f"{pct(choice['specificity'])}), chosen on that split alone with the target set beforehand; its test "
+        "figures were computed once, afterwards. It trades false alarms for missed melanomas, as a screening aid "
+        "should. "
         f"Measured: {measured}. With {choice['melanomas']} melanomas to choose on, the threshold is coarse: "
         "the test and phone-photo figures above are the ones to expect.\n"
     )
@@ -203,7 +221,7 @@ def selection_text(candidates: list[dict[str, Any]], spec: ModelSpec) -> str:
         "\n### How this model was chosen (validation split only)\n"
         f"Every candidate below was exported and scored on the {n} validation images with "
         "`melanoscan evaluate --split val` (each is `melanoscan export --checkpoint` of the members it names, "
-        "with `--tta` where it says flip TTA); the test split was scored once, for the shipped model. "
+        "with `--tta` where it says flip TTA); no candidate other than the shipped one was scored on the test split. "
         '"Passes" is the number of network evaluations per photo (members × flips); "ms per image" is what '
         "that evaluation measured for decoding and inference of 256 px images in batches of 32 (a cost comparison "
         "made on one machine, noisy; single-photo latency is in docs/performance.md). "
@@ -240,7 +258,7 @@ def render(
         )
     pad = test.get("pad_ufes20")
     pad_text = (
-        phone_text(pad, test["isic"])
+        phone_text(pad, test["isic"], pad_independence(pad_ufes_dir()))
         if pad
         else ("PAD-UFES-20 was not available when this card was generated, so there is no phone-photo figure.")
     )
@@ -275,7 +293,7 @@ with a spot that is new, changing, bleeding or worrying should see a doctor, wha
 - **ISIC 2017 Challenge, Part 3** (CC0; Codella et al., arXiv:1710.05006): the official splits, 2000 train
   (374 melanoma, 1372 nevus, 254 SK), 150 validation, 600 test. Images are 256×256 JPEG copies that were
   squashed to a square without keeping the aspect ratio. Trained on train; epoch, temperature, melanoma alert
-  threshold and the candidate chosen on validation; test evaluated once for this model.
+  threshold and the candidate chosen on validation only; the test figures are one run of the command below.
 - **PAD-UFES-20** (CC BY 4.0; Pacheco et al., 2020): {pad["n"] if pad else "n/a"} smartphone photos of melanoma,
   nevus and SK, used only for evaluation, never for training or choosing.
 
