@@ -2,7 +2,7 @@
 # Debian/Ubuntu packages the test suite needs, installed only when missing:
 #   chromium (browser tests through Playwright; never a browser download),
 #   fonts-noto-cjk (Korean text in the browser tests' screenshots; without it Hangul renders as boxes),
-#   libtcmalloc-minimal4 (2-3x faster CPU training),
+#   libtcmalloc-minimal4 (faster CPU training steps when LD_PRELOADed),
 #   postgresql (server binaries only: the storage and hospital tests also run against a throwaway
 #   cluster on 127.0.0.1 that scripts/postgres-for-tests.sh starts; Debian's own cluster is not used),
 #   redis-server (the binary only: the rate-limit tests start their own on 127.0.0.1, a free port).
