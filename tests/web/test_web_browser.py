@@ -90,6 +90,9 @@ def test_real_photo_gives_a_result_card(new_context, server_ok, lesion, screens)
     bar = page.locator("#result .prob .fill")
     assert bar.evaluate("e => parseFloat(e.style.width)") == pytest.approx(body["probability"] * 100, abs=0.06)
     assert "진단이 아닙니다" in card.locator(".disclaimer").inner_text()
+    # What the model card says the model cannot do, said where the answer is read
+    assert "휴대폰 사진이 아닌" in card.locator("#model-limits").inner_text()
+    assert "안심해도 된다는 뜻은 아닙니다" in card.locator("#model-limits").inner_text()
     assert card.locator(".explain").inner_text()
     assert page.locator("#result").get_attribute("aria-live") == "polite"
     # The finder opens only when melanoma cannot be ruled out; the alert box only beside another label.

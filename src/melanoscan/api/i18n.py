@@ -35,8 +35,9 @@ EN: dict[str, object] = {
         "washed out?). Use bright, even light and get close so the spot fills the middle of the frame."
     ),
     "disclaimer": (
-        "melanoscan is a screening aid, not a diagnosis and not a medical device. See a doctor about any "
-        "spot that changes, grows, bleeds, itches or worries you, whatever this result says."
+        "melanoscan is a screening aid, not a diagnosis and not a medical device. It learned from dermatoscope "
+        "images, not phone photos, and knows only melanoma, moles and seborrheic keratosis, not other skin cancers. "
+        "See a doctor about any spot that changes, grows, bleeds, itches or worries you, whatever this result says."
     ),
     "errors": {
         "missing_image": "Send the photo as a multipart/form-data field named 'image'.",
@@ -85,7 +86,8 @@ KO: dict[str, object] = {
         "밝고 고른 빛에서 점이 화면 가운데 크게 나오도록 가까이에서 찍어 주세요."
     ),
     "disclaimer": (
-        "멜라노스캔은 선별 보조 도구이며 진단이 아니고 의료기기도 아닙니다. 결과와 관계없이 점이 변하거나 "
+        "멜라노스캔은 선별 보조 도구이며 진단이 아니고 의료기기도 아닙니다. 휴대폰 사진이 아닌 피부확대경 사진으로 "
+        "학습했고 흑색종·모반·지루각화증만 알며 다른 피부암은 알아보지 못합니다. 결과와 관계없이 점이 변하거나 "
         "커지거나 피가 나거나 가렵거나 걱정된다면 의사의 진료를 받으세요."
     ),
     "errors": {

@@ -394,6 +394,7 @@
           })),
         ]) : null,
         el("p", { class: "disclaimer", text: t("note_screening") }),
+        el("p", { class: "small limits", id: "model-limits", text: t("model_limits") }),
         body.model ? el("p", { class: "small", text: t("model_line", { name: body.model.name || "", version: body.model.version || "" }) }) : null,
         el("div", { class: "actions" }, [
           finderButton(body),
