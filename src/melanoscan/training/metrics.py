@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, log_loss, roc_auc_score
 
-from melanoscan.inference.decision import DEFAULT_THRESHOLD
+from melanoscan.inference.decision import DEFAULT_THRESHOLD, decide
+from melanoscan.inference.spec import CLASSES
 
 MELANOMA, NEVUS, SK = 0, 1, 2
 
@@ -62,11 +63,9 @@ def reliability_curve(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> 
 def alert_figures(labels: np.ndarray, probs: np.ndarray, alert_threshold: float, threshold: float) -> dict[str, float]:
     """Melanoma sensitivity and specificity of the melanoma alert, and the share of photos it fires on.
 
-    As `decide` raises it: melanoma probability >= alert_threshold, or melanoma reported by the threshold rule."""
-    probs = np.asarray(probs)
+    Raised by the service's own `decide`, image by image, so evaluation cannot drift from what users are told."""
     is_mel = np.asarray(labels) == MELANOMA
-    reported_mel = (probs.argmax(axis=1) == MELANOMA) & (probs.max(axis=1) >= threshold)
-    alert = (probs[:, MELANOMA] >= alert_threshold) | reported_mel
+    alert = np.array([decide(row, CLASSES, threshold, alert_threshold).melanoma_alert for row in probs], dtype=bool)
     return {
         "melanoma_alert_threshold": alert_threshold,
         "melanoma_alert_sensitivity": float(alert[is_mel].mean()) if is_mel.any() else float("nan"),

@@ -95,6 +95,7 @@ def tile_source(tile_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+@cache
 def content_security_policy(tile_url: str) -> str:
     """Only our own scripts run; images come from us, the photo being previewed (blob:) and the map tiles.
     Inline styles stay allowed: the app and Leaflet position elements with them; no script can be injected."""

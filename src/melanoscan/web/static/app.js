@@ -140,10 +140,10 @@
 
   // The same for screen readers, in words: not every screen reader reads "<" and ">" out.
   function spokenPct(p) {
-    var v = pct(p);
-    if (v >= 100) return t("pct_over", { pct: "99.9%" });
-    if (v <= 0) return t("pct_under", { pct: "0.1%" });
-    return v.toFixed(1) + "%";
+    var shown = formatPct(p);
+    if (shown.charAt(0) === ">") return t("pct_over", { pct: shown.slice(1) });
+    if (shown.charAt(0) === "<") return t("pct_under", { pct: shown.slice(1) });
+    return shown;
   }
 
   // ---------------------------------------------------------------- photo -> preview
