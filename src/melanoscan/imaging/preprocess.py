@@ -15,6 +15,20 @@ from melanoscan.inference.spec import ModelSpec
 _RESAMPLE = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
 
 
+def scaled_size(size: tuple[int, int], shorter_side: int) -> tuple[int, int]:
+    """(width, height) with the shorter side scaled to `shorter_side`, aspect ratio kept."""
+    width, height = size
+    scale = shorter_side / min(width, height)
+    return max(shorter_side, round(width * scale)), max(shorter_side, round(height * scale))
+
+
+def resize_shorter_side(image: Image.Image, shorter_side: int) -> Image.Image:
+    """The whole image with its shorter side at `shorter_side` (training's image cache): the same size and
+    filter as resize_and_crop, so a centre crop of it is what serving feeds the model."""
+    size = scaled_size(image.size, shorter_side)
+    return image if size == image.size else image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+
+
 def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:
     """Resize the shorter side to spec.resize_size, then take the centre spec.input_size square.
 
@@ -23,8 +37,7 @@ def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:
     2.4-gigapixel resize, and the result is the same as resizing everything first.
     """
     width, height = image.size
-    scale = spec.resize_size / min(width, height)
-    new_size = (max(spec.resize_size, round(width * scale)), max(spec.resize_size, round(height * scale)))
+    new_size = scaled_size(image.size, spec.resize_size)
     left = (new_size[0] - spec.input_size) // 2
     top = (new_size[1] - spec.input_size) // 2
     crop = (left, top, left + spec.input_size, top + spec.input_size)

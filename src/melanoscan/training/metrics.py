@@ -19,11 +19,15 @@ from melanoscan.inference.spec import CLASSES
 MELANOMA, NEVUS, SK = 0, 1, 2
 
 
-def one_vs_rest_auc(labels: np.ndarray, probs: np.ndarray, cls: int) -> float:
-    positives = labels == cls
+def roc_auc_or_nan(positives: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC, or NaN where one side is empty (a fold or source without that class)."""
     if positives.all() or not positives.any():
         return float("nan")
-    return float(roc_auc_score(positives, probs[:, cls]))
+    return float(roc_auc_score(positives, scores))
+
+
+def one_vs_rest_auc(labels: np.ndarray, probs: np.ndarray, cls: int) -> float:
+    return roc_auc_or_nan(labels == cls, probs[:, cls])
 
 
 def expected_calibration_error(labels: np.ndarray, probs: np.ndarray, bins: int = 15) -> float:
