@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from melanoscan.api.state import EXTENSION, ServiceState
     from melanoscan.hospitals import api as hospitals_api
     from melanoscan.inference.engine import Classifier
+    from melanoscan.screening.pipeline import Screener
     from melanoscan.storage.db import make_engine, make_session_factory
     from melanoscan.storage.repository import ScreeningRepository
     from melanoscan.web import views as web_views
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions[EXTENSION] = ServiceState(
         settings=settings,
         classifier=classifier,
+        screener=Screener(classifier, threshold=settings.threshold, max_pixels=settings.max_pixels),
         engine=engine,
         session_factory=session_factory,
         repository=ScreeningRepository(session_factory),

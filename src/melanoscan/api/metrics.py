@@ -45,6 +45,11 @@ class Metrics:
             "Screenings that told the user melanoma cannot be ruled out (a drift signal: compare with the model card).",
             registry=self.registry,
         )
+        self.carcinoma_alerts = Counter(
+            "melanoscan_carcinoma_alerts_total",
+            "Screenings that told the user it may be another skin cancer or a pre-cancer (models with those outputs).",
+            registry=self.registry,
+        )
         self.retakes = Counter(
             "melanoscan_retakes_total",
             "Photos sent back, by reason: uncertain (no class reached the threshold) or blank_photo.",
