@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev system-deps lint bench train clean
+.PHONY: run test install install-dev system-deps lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,6 +33,12 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+
+# Printed figures, not tests: single-image latency (ONNX Runtime vs PyTorch) and the hospital ranking.
+# The others (CLI on the ISIC test split, load, fuzzing) are listed in README.md.
+bench: install-dev
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/hospitals.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache test-artifacts

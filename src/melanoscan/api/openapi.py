@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from melanoscan import __version__
-from melanoscan.inference.spec import CLASSES
+from melanoscan.inference.spec import SERVICE_CLASSES as CLASSES
+from melanoscan.screening.decision import ADVICE, RETAKE_REASONS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -268,7 +269,9 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                         "probability",
                         "probabilities",
                         "melanoma_alert",
+                        "carcinoma_alert",
                         "retake_reason",
+                        "advice",
                         "message",
                         "disclaimer",
                         "model",
@@ -293,16 +296,37 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                                 " sensitivity), whatever the status. The message then asks to see a dermatologist."
                             ),
                         },
+                        "carcinoma_alert": {
+                            "type": "boolean",
+                            "description": (
+                                "It may be another kind of skin cancer or a pre-cancer that this service cannot"
+                                " name (basal cell carcinoma + actinic keratosis reached the model's threshold)."
+                                " Always false for models without those outputs. The message then asks to see a"
+                                " dermatologist."
+                            ),
+                        },
                         "retake_reason": {
                             "type": "string",
-                            "enum": ["uncertain", "blank_photo"],
+                            "enum": list(RETAKE_REASONS),
                             "nullable": True,
                             "description": (
                                 "Why a photo is sent back: no class reached the threshold (uncertain), or the photo"
                                 " is nearly uniform, with nothing to screen (blank_photo). Null when status is ok."
                             ),
                         },
-                        "message": {"type": "string"},
+                        "advice": {
+                            "type": "string",
+                            "enum": list(ADVICE),
+                            "description": (
+                                "What every client tells the user: see_dermatologist (melanoma is the label, or an"
+                                " alert), retake (sent back, no alert) or monitor (a confident nevus or seborrheic"
+                                " keratosis, no alert)."
+                            ),
+                        },
+                        "message": {
+                            "type": "string",
+                            "description": "For people, ko or en; probabilities in whole percent ('about 55%').",
+                        },
                         "disclaimer": {"type": "string"},
                         "model": {
                             "type": "object",
@@ -312,7 +336,7 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                         "hospitals_url": {
                             "type": "string",
                             "nullable": True,
-                            "description": "Hospital map page when melanoma_alert is true.",
+                            "description": "Hospital map page when melanoma_alert or carcinoma_alert is true.",
                         },
                         "screening_id": {"type": "string", "format": "uuid"},
                     },

@@ -6,11 +6,28 @@ Training, evaluation, the CLI and the server all call these functions, so prepro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
-from melanoscan.inference.spec import ModelSpec
+
+class Preparation(Protocol):
+    """What preprocessing reads from a model's metadata (melanoscan.inference.spec.ModelSpec has it all).
+
+    A protocol, not an import: imaging stays below inference, which calls it."""
+
+    @property
+    def input_size(self) -> int: ...
+    @property
+    def resize_size(self) -> int: ...
+    @property
+    def interpolation(self) -> str: ...
+    @property
+    def mean(self) -> tuple[float, float, float]: ...
+    @property
+    def std(self) -> tuple[float, float, float]: ...
+
 
 _RESAMPLE = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
 
@@ -29,7 +46,7 @@ def resize_shorter_side(image: Image.Image, shorter_side: int) -> Image.Image:
     return image if size == image.size else image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
 
 
-def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:
+def resize_and_crop(image: Image.Image, spec: Preparation) -> Image.Image:
     """Resize the shorter side to spec.resize_size, then take the centre spec.input_size square.
 
     Done in one step: only the source region that becomes the crop is resampled (Pillow's `box`, whose
@@ -50,7 +67,7 @@ def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:
     return image.resize(size, _RESAMPLE[spec.interpolation], box=box, reducing_gap=3.0)
 
 
-def normalize(pixels: np.ndarray, spec: ModelSpec) -> np.ndarray:
+def normalize(pixels: np.ndarray, spec: Preparation) -> np.ndarray:
     """HWC uint8 RGB -> CHW float32 normalised with the model's mean/std."""
     mean = np.asarray(spec.mean, dtype=np.float32) * 255.0
     std = np.asarray(spec.std, dtype=np.float32) * 255.0
@@ -58,14 +75,14 @@ def normalize(pixels: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return np.ascontiguousarray(chw.transpose(2, 0, 1))
 
 
-def preprocess(image: Image.Image, spec: ModelSpec) -> np.ndarray:
+def preprocess(image: Image.Image, spec: Preparation) -> np.ndarray:
     """One RGB PIL image -> one (3, S, S) float32 array."""
     if image.mode != "RGB":
         raise ValueError(f"expected an RGB image, got mode {image.mode}")
     return normalize(np.asarray(resize_and_crop(image, spec)), spec)
 
 
-def preprocess_batch(images: Sequence[Image.Image], spec: ModelSpec) -> np.ndarray:
+def preprocess_batch(images: Sequence[Image.Image], spec: Preparation) -> np.ndarray:
     """Several RGB images -> one (N, 3, S, S) float32 batch."""
     if not images:
         return np.zeros((0, 3, spec.input_size, spec.input_size), dtype=np.float32)

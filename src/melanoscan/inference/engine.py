@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from melanoscan.config import available_cores
 from melanoscan.imaging.preprocess import preprocess_batch
 from melanoscan.inference.spec import ModelSpec, spec_path_for
 
@@ -23,22 +23,16 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-def default_threads() -> int:
-    """Intra-op threads: MELANOSCAN_ORT_THREADS, else every core this process may use."""
-    configured = os.environ.get("MELANOSCAN_ORT_THREADS")
-    if configured:
-        return max(1, int(configured))
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
 class Classifier:
     """Loads a model file and its metadata once; turns RGB images into class probabilities."""
 
     def __init__(self, model_path: str | Path, *, threads: int | None = None) -> None:
+        """`threads`: ONNX Runtime intra-op threads (None: every core this process may use; the server passes
+        Settings.resolved_ort_threads, its share of the cores)."""
         self.model_path = Path(model_path)
         self.spec = ModelSpec.load(spec_path_for(self.model_path))
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or default_threads()
+        options.intra_op_num_threads = threads or available_cores()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

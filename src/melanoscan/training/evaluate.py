@@ -1,7 +1,8 @@
 """Evaluate a shipped ONNX model exactly as the service runs it: metrics.json plus PNG plots.
 
-Images go through the serving path (decode_image with JPEG draft, the model's own preprocessing,
-ONNX Runtime, the metadata's temperature), so the figures describe the artifact users get.
+Images go through the serving path (melanoscan.screening's Screener: the same decoding with JPEG draft, the
+model's own preprocessing, ONNX Runtime, the metadata's temperature; the service's rule and alerts in
+training.metrics), so the figures describe the artifact users get.
 
     melanoscan evaluate --model models/melanoscan.onnx --split test --out reports/test
 """
@@ -23,8 +24,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from melanoscan.imaging.decode import decode_image
 from melanoscan.inference.engine import Classifier
+from melanoscan.screening.pipeline import Screener
 from melanoscan.training.data import Sample, isic_dir, labels_of, pad_ufes_dir, read_labelled_folder, read_split
 from melanoscan.training.metrics import reliability_curve, summarize
 
@@ -33,13 +34,11 @@ log = logging.getLogger("melanoscan.evaluate")
 
 def predict(classifier: Classifier, samples: list[Sample], batch_size: int = 32) -> np.ndarray:
     """Probabilities for every sample, decoded and preprocessed as the server does it."""
+    screener = Screener(classifier)
     out = []
     for i in tqdm(range(0, len(samples), batch_size), desc="predict", leave=False):
-        images = [
-            decode_image(s.path.read_bytes(), draft_size=classifier.spec.resize_size)
-            for s in samples[i : i + batch_size]
-        ]
-        out.append(classifier.predict_proba(images, batch_size=batch_size))
+        images = [screener.decode(s.path.read_bytes()).image for s in samples[i : i + batch_size]]
+        out.append(screener.probabilities(images))
     return np.concatenate(out) if out else np.zeros((0, len(classifier.classes)))
 
 

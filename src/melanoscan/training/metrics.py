@@ -1,6 +1,7 @@
 """Evaluation metrics, as the ISIC 2017 challenge scored Part 3, plus calibration and the 0.5 rule.
 
-AUCs come from scikit-learn; ECE and the retake figures are ours and are tested against
+AUCs come from scikit-learn; ECE is ours; the retake and alert figures come from the service's own rule
+(melanoscan.screening.decision), applied image by image. All are tested against
 hand-checked inputs.
 """
 
@@ -13,8 +14,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, log_loss, roc_auc_score
 
-from melanoscan.inference.decision import DEFAULT_THRESHOLD, decide
 from melanoscan.inference.spec import CLASSES
+from melanoscan.screening.decision import DEFAULT_THRESHOLD, Decision, decide
 
 MELANOMA, NEVUS, SK = 0, 1, 2
 
@@ -64,12 +65,25 @@ def reliability_curve(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> 
     return rows
 
 
-def alert_figures(labels: np.ndarray, probs: np.ndarray, alert_threshold: float, threshold: float) -> dict[str, float]:
-    """Melanoma sensitivity and specificity of the melanoma alert, and the share of photos it fires on.
+def decisions(
+    probs: np.ndarray, threshold: float, alert_threshold: float | None, classes: Sequence[str] = CLASSES
+) -> list[Decision]:
+    """The service's own `decide`, image by image, so evaluation cannot drift from what users are told."""
+    return [decide(row, classes, threshold, alert_threshold) for row in np.asarray(probs, dtype=np.float64)]
 
-    Raised by the service's own `decide`, image by image, so evaluation cannot drift from what users are told."""
+
+def alert_figures(
+    labels: np.ndarray,
+    probs: np.ndarray,
+    alert_threshold: float,
+    threshold: float,
+    decided: Sequence[Decision] | None = None,
+) -> dict[str, float]:
+    """Melanoma sensitivity and specificity of the melanoma alert, and the share of photos it fires on."""
     is_mel = np.asarray(labels) == MELANOMA
-    alert = np.array([decide(row, CLASSES, threshold, alert_threshold).melanoma_alert for row in probs], dtype=bool)
+    if decided is None:
+        decided = decisions(probs, threshold, alert_threshold)
+    alert = np.array([decision.melanoma_alert for decision in decided], dtype=bool)
     return {
         "melanoma_alert_threshold": alert_threshold,
         "melanoma_alert_sensitivity": float(alert[is_mel].mean()) if is_mel.any() else float("nan"),
@@ -92,7 +106,8 @@ def summarize(
     mel_auc = one_vs_rest_auc(labels, probs, MELANOMA)
     sk_auc = one_vs_rest_auc(labels, probs, SK)
     is_mel, said_mel = labels == MELANOMA, predicted == MELANOMA
-    reported = probs.max(axis=1) >= threshold
+    decided = decisions(probs, threshold, alert_threshold, classes)
+    reported = np.array([decision.status == "ok" for decision in decided], dtype=bool)
     return {
         "n": len(labels),
         "class_counts": {name: int((labels == i).sum()) for i, name in enumerate(classes)},
@@ -113,5 +128,5 @@ def summarize(
         "log_loss": float(log_loss(labels, probs, labels=list(range(len(classes))))),
         "brier": float(((probs - np.eye(len(classes))[labels]) ** 2).sum(axis=1).mean()),
         "confusion_matrix": confusion_matrix(labels, predicted, labels=list(range(len(classes)))).tolist(),
-        **(alert_figures(labels, probs, alert_threshold, threshold) if alert_threshold is not None else {}),
+        **(alert_figures(labels, probs, alert_threshold, threshold, decided) if alert_threshold is not None else {}),
     }
