@@ -7,6 +7,7 @@ probability of the full softmax is known from the shipped model's own answer. ON
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def write_seven_class_model(folder: Path, extra_logits: tuple[float, float, floa
     path = folder / "seven.onnx"
     onnx.save(model, str(path))
     spec = json.loads(spec_path_for(MODEL).read_text(encoding="utf-8"))
-    spec.update({"classes": list(SEVEN), "version": "7-class-test", **metadata})
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    spec.update({"classes": list(SEVEN), "version": "7-class-test", "onnx_sha256": digest, **metadata})
     spec_path_for(path).write_text(json.dumps(spec), encoding="utf-8")
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,32 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
+class ModelMismatch(RuntimeError):
+    """The model file is not the one its metadata describes: serving it would mislabel every answer."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_model_matches_metadata(path: Path, spec: ModelSpec, session: ort.InferenceSession) -> None:
+    """Refuse a model whose bytes differ from the metadata's onnx_sha256, or whose output width is not
+    the number of classes the metadata names (a swapped or half-copied file, a JSON from another model)."""
+    expected = spec.extra.get("onnx_sha256")
+    if not expected:
+        raise ModelMismatch(f"{spec_path_for(path)} has no onnx_sha256: cannot tell that it describes {path.name}")
+    actual = file_sha256(path)
+    if actual != expected:
+        raise ModelMismatch(f"{path} has sha256 {actual[:12]}…, its metadata says {expected[:12]}…")
+    width = session.get_outputs()[0].shape[-1]
+    if isinstance(width, int) and width != len(spec.classes):
+        raise ModelMismatch(f"{path} outputs {width} classes, its metadata names {len(spec.classes)}")
+
+
 class Classifier:
     """Loads a model file and its metadata once; turns RGB images into class probabilities."""
 
@@ -40,6 +67,7 @@ class Classifier:
             str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self.input_name = self.session.get_inputs()[0].name
+        check_model_matches_metadata(self.model_path, self.spec, self.session)
         # One inference at a time per process: ORT already uses every core for one batch, and
         # interleaving requests would only make each of them slower.
         self._lock = threading.Lock()

@@ -77,10 +77,10 @@ def load_or_assign_folds(out: Path, samples: list[Sample], folds: int, seed: int
     return fold_of
 
 
-def write_oof(path: Path, held_out: ImageSet, logits: np.ndarray, fold: int) -> None:
+def write_oof(path: Path, held_out: ImageSet, logits: np.ndarray, fold: int, classes: tuple[str, ...]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["image", "source", "lesion", "label", "fold", *(f"logit_{c}" for c in TRAIN_CLASSES)])
+        writer.writerow(["image", "source", "lesion", "label", "fold", *(f"logit_{c}" for c in classes)])
         for sample, row in zip(held_out.samples, logits, strict=True):
             label = TRAIN_CLASSES[sample.label]
             writer.writerow([sample.path, sample.source, sample.lesion, label, fold, *(f"{v:.6f}" for v in row)])
@@ -96,15 +96,18 @@ def read_oof(out: Path) -> list[dict[str, Any]]:
 
 
 def oof_arrays(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(labels as TRAIN_CLASSES indices, logits, sources, folds) of out-of-fold rows."""
+    """(labels as TRAIN_CLASSES indices, logits over the model's outputs, sources, folds) of out-of-fold rows."""
+    classes = [c for c in TRAIN_CLASSES if rows and f"logit_{c}" in rows[0]]
     labels = np.array([TRAIN_CLASSES.index(r["label"]) for r in rows], dtype=np.int64)
-    logits = np.array([[float(r[f"logit_{c}"]) for c in TRAIN_CLASSES] for r in rows]).reshape(-1, len(TRAIN_CLASSES))
+    logits = np.array([[float(r[f"logit_{c}"]) for c in classes] for r in rows]).reshape(-1, len(classes))
     return labels, logits, np.array([r["source"] for r in rows]), np.array([int(r["fold"]) for r in rows])
 
 
 def carcinoma_auc(labels: np.ndarray, logits: np.ndarray) -> float:
     """How well p(basal-cell carcinoma) + p(actinic keratosis) separates those lesions from the rest."""
     index = [TRAIN_CLASSES.index(c) for c in CARCINOMA_CLASSES]
+    if logits.shape[1] <= max(index):  # a model without those outputs (--no-ham)
+        return float("nan")
     return roc_auc_or_nan(np.isin(labels, index), softmax(logits)[:, index].sum(axis=1))
 
 
@@ -173,10 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         fold_config = TrainConfig(**{**asdict(config), "out": str(fold_dir), "resume": True})
         fit(fold_config, everything.subset(np.flatnonzero(fold_of != fold)), watch, fold_dir)
         state = torch.load(fold_dir / "best.pt", map_location="cpu", weights_only=False)
-        model = create_model(config.backbone, len(TRAIN_CLASSES), config.image_size, pretrained=False)
+        spec = spec_for(config)
+        model = create_model(config.backbone, len(spec.classes), config.image_size, pretrained=False)
         model.load_state_dict(state["model"])
-        logits = predict_logits(model, held_out.images, spec_for(config), 64)
-        write_oof(fold_dir / "oof.csv", held_out, logits, fold)
+        logits = predict_logits(model, held_out.images, spec, 64)
+        write_oof(fold_dir / "oof.csv", held_out, logits, fold, spec.classes)
         log.info("fold %d done in %.0f min", fold, (time.time() - t0) / 60)
     summary = summarize_cv(read_oof(out))
     summary["config"] = asdict(config)

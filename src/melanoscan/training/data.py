@@ -17,20 +17,19 @@ from PIL import Image
 
 from melanoscan.imaging.decode import to_rgb
 from melanoscan.imaging.preprocess import resize_shorter_side
-from melanoscan.inference.spec import CLASSES
+from melanoscan.inference.spec import CARCINOMA_CLASSES, CLASSES
 from melanoscan.training.config import BKL_POLICIES
 
 # What the networks learn to tell apart: the service's three answers first (same indices as CLASSES),
 # then the other lesions HAM10000 names, so that a basal-cell carcinoma is not forced into "a mole".
-TRAIN_CLASSES: tuple[str, ...] = (
-    *CLASSES,
-    "basal_cell_carcinoma",
-    "actinic_keratosis",
-    "vascular_lesion",
-    "dermatofibroma",
-)
-CARCINOMA_CLASSES = ("basal_cell_carcinoma", "actinic_keratosis")
+TRAIN_CLASSES: tuple[str, ...] = (*CLASSES, *CARCINOMA_CLASSES, "vascular_lesion", "dermatofibroma")
 ISIC, HAM, PAD = "isic2017", "ham10000", "pad_ufes20"
+
+
+def output_classes(ham: bool) -> tuple[str, ...]:
+    """A network's outputs: all seven with HAM10000; without it only ISIC's three exist to learn from."""
+    return TRAIN_CLASSES if ham else CLASSES
+
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -111,12 +112,12 @@ def choose_alerts_on_oof(
     labels, logits, sources, _ = oof_arrays([row for d in oof_dirs for row in read_oof(d)])
     service = softmax(logits[:, : len(CLASSES)], temperature)  # = the full softmax renormalised over CLASSES
     carcinoma_index = [TRAIN_CLASSES.index(c) for c in CARCINOMA_CLASSES]
-    carcinoma = softmax(logits, temperature)[:, carcinoma_index].sum(axis=1)
+    alerts = [("melanoma", service[:, MELANOMA], labels == MELANOMA, melanoma_target)]
+    if logits.shape[1] > max(carcinoma_index):  # a model with carcinoma outputs
+        carcinoma = softmax(logits, temperature)[:, carcinoma_index].sum(axis=1)
+        alerts.append(("carcinoma", carcinoma, np.isin(labels, carcinoma_index), carcinoma_target))
     choices = {}
-    for name, scores, positive, target in (
-        ("melanoma", service[:, MELANOMA], labels == MELANOMA, melanoma_target),
-        ("carcinoma", carcinoma, np.isin(labels, carcinoma_index), carcinoma_target),
-    ):
+    for name, scores, positive, target in alerts:
         threshold = alert_threshold_for_sensitivity(scores, positive, target)
         fired = scores >= threshold
         choices[name] = {
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
 
     network, config, states, classes = load_network(args.checkpoint, args.tta)
-    spec = spec_for(config, args.name, args.version, classes)
+    spec = replace(spec_for(config, args.name, args.version), classes=classes)
     root = isic_dir(args.data_dir)
     calib = read_split(root, args.calibration_split)
     images = cache_images(calib, spec.resize_size)

@@ -66,10 +66,17 @@ def reliability_curve(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> 
 
 
 def decisions(
-    probs: np.ndarray, threshold: float, alert_threshold: float | None, classes: Sequence[str] = CLASSES
+    probs: np.ndarray,
+    threshold: float,
+    alert_threshold: float | None,
+    classes: Sequence[str] = CLASSES,
+    carcinoma_alert_threshold: float | None = None,
 ) -> list[Decision]:
     """The service's own `decide`, image by image, so evaluation cannot drift from what users are told."""
-    return [decide(row, classes, threshold, alert_threshold) for row in np.asarray(probs, dtype=np.float64)]
+    return [
+        decide(row, classes, threshold, alert_threshold, carcinoma_alert_threshold=carcinoma_alert_threshold)
+        for row in np.asarray(probs, dtype=np.float64)
+    ]
 
 
 def alert_figures(
@@ -98,16 +105,22 @@ def summarize(
     classes: Sequence[str],
     threshold: float = DEFAULT_THRESHOLD,
     alert_threshold: float | None = None,
+    carcinoma_alert_threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Every figure the model card reports, for one labelled set (the alert's only when the model has one)."""
+    """Every figure the model card reports, for one set labelled with the service's three classes (the
+    alerts' only when the model has them). `probs` are the model's, over its `classes`: a model with more
+    outputs is scored on the three service probabilities the user is shown (renormalised)."""
     labels = np.asarray(labels)
-    probs = np.asarray(probs, dtype=np.float64)
+    full = np.asarray(probs, dtype=np.float64)
+    decided = decisions(full, threshold, alert_threshold, classes, carcinoma_alert_threshold)
+    probs = np.array([[d.probabilities[name] for name in CLASSES] for d in decided]).reshape(-1, len(CLASSES))
+    classes = CLASSES
     predicted = probs.argmax(axis=1)
     mel_auc = one_vs_rest_auc(labels, probs, MELANOMA)
     sk_auc = one_vs_rest_auc(labels, probs, SK)
     is_mel, said_mel = labels == MELANOMA, predicted == MELANOMA
-    decided = decisions(probs, threshold, alert_threshold, classes)
     reported = np.array([decision.status == "ok" for decision in decided], dtype=bool)
+    carcinoma = np.array([decision.carcinoma_alert for decision in decided], dtype=bool)
     return {
         "n": len(labels),
         "class_counts": {name: int((labels == i).sum()) for i, name in enumerate(classes)},
@@ -129,4 +142,13 @@ def summarize(
         "brier": float(((probs - np.eye(len(classes))[labels]) ** 2).sum(axis=1).mean()),
         "confusion_matrix": confusion_matrix(labels, predicted, labels=list(range(len(classes)))).tolist(),
         **(alert_figures(labels, probs, alert_threshold, threshold, decided) if alert_threshold is not None else {}),
+        # These sets hold no carcinoma: the share of their lesions that the carcinoma alert sends to a doctor.
+        **(
+            {
+                "carcinoma_alert_threshold": carcinoma_alert_threshold,
+                "carcinoma_alert_fraction": float(carcinoma.mean()),
+            }
+            if carcinoma_alert_threshold is not None
+            else {}
+        ),
     }

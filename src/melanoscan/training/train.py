@@ -34,12 +34,12 @@ from melanoscan.training.augment import AugmentConfig, augment
 from melanoscan.training.backbones import create_model, freeze_stem_and_blocks
 from melanoscan.training.config import TrainConfig, parse_args
 from melanoscan.training.data import (
-    TRAIN_CLASSES,
     Sample,
     cache_images,
     ham_dir,
     isic_dir,
     labels_of,
+    output_classes,
     read_ham,
     read_split,
 )
@@ -48,14 +48,12 @@ from melanoscan.training.metrics import one_vs_rest_auc
 log = logging.getLogger("melanoscan.train")
 
 
-def spec_for(
-    config: TrainConfig, name: str = "melanoscan", version: str = "dev", classes: tuple[str, ...] = TRAIN_CLASSES
-) -> ModelSpec:
-    """The preprocessing contract this training run uses for validation (and export)."""
+def spec_for(config: TrainConfig, name: str = "melanoscan", version: str = "dev") -> ModelSpec:
+    """The preprocessing contract (and the outputs) this training run uses for validation and export."""
     return ModelSpec(
         name=name,
         version=version,
-        classes=classes,
+        classes=output_classes(config.ham),
         input_size=config.image_size,
         resize_size=config.resize_size,
         backbone=config.backbone,
@@ -133,7 +131,7 @@ def set_train_mode(model: torch.nn.Module, freeze_blocks: int) -> None:
 
 def class_weights_for(labels: np.ndarray, power: float) -> torch.Tensor:
     """Loss weight per class = (1 / frequency) ** power, scaled so the mean weight per sample is 1."""
-    counts = np.bincount(labels, minlength=len(TRAIN_CLASSES)).astype(np.float64)
+    counts = np.bincount(labels, minlength=int(labels.max()) + 1).astype(np.float64)
     weights = (counts.sum() / np.maximum(counts, 1)) ** power
     weights = weights / (weights * counts).sum() * counts.sum()
     log.info("class counts %s, loss weights %s", counts.astype(int).tolist(), np.round(weights, 3).tolist())
@@ -160,7 +158,8 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
     class_weights = class_weights_for(train.labels, config.class_weight_power)
 
     # ---- model, weight average and optimiser ----
-    model = create_model(config.backbone, len(TRAIN_CLASSES), config.image_size, pretrained=config.pretrained)
+    classes = output_classes(config.ham)
+    model = create_model(config.backbone, len(classes), config.image_size, pretrained=config.pretrained)
     model = model.to(memory_format=torch.channels_last)
     freeze_stem_and_blocks(model, config.freeze_blocks)
     ema = None
@@ -254,7 +253,7 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
                 {
                     "model": kept.state_dict(),
                     "config": asdict(config),
-                    "classes": list(TRAIN_CLASSES),
+                    "classes": list(classes),
                     "epoch": epoch + 1,
                     "watch": {k: v for k, v in record.items() if isinstance(v, dict)},
                 },
@@ -269,6 +268,7 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
                 "epoch": epoch,
                 "best_score": best_score,
                 "config": asdict(config),
+                "classes": list(classes),
                 "py_rng": random.getstate(),
                 "np_rng": np.random.get_state(),
                 "torch_rng": torch.get_rng_state(),
