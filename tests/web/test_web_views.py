@@ -117,7 +117,9 @@ def test_strings_complete_in_both_languages():
         used |= set(re.findall(r'setCameraStatus\("([a-z_0-9]+)"', text))
     classes = ("melanoma", "nevus", "seborrheic_keratosis")
     used |= {f"class_{c}" for c in classes}
-    used |= {f"{prefix}_{c}" for prefix in ("advice_monitor_title", "sign_new") for c in ("nevus", "seborrheic_keratosis")}
+    used |= {
+        f"{prefix}_{c}" for prefix in ("advice_monitor_title", "sign_new") for c in ("nevus", "seborrheic_keratosis")
+    }
     used |= {f"title_about_{key}" for key in views.ABOUT_TOPICS.values()}
     used |= {f"kind_{k}" for k in ("tertiary_hospital", "general_hospital", "hospital", "clinic")}
     assert {k for k in used if not k.endswith("_")} - set(strings["en"]) == set()
@@ -152,6 +154,7 @@ def test_about_pages_in_both_languages(client, slug):
     assert ko.status_code == en.status_code == 200
     key = "title_about_" + views.ABOUT_TOPICS[slug]
     assert f"<h1>{views.strings()['ko'][key]}</h1>" in ko.text and f"<h1>{views.strings()['en'][key]}</h1>" in en.text
+
     def article(html: str) -> str:
         return html[html.index("<article") : html.index("</article>")]
 
