@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -346,6 +347,9 @@ def test_live_camera_with_a_guide_sends_a_frame(camera_browser, server_retake, a
         assert page.locator(".camera-guide").is_visible()
         assert "circle" in page.locator("#camera-status").inner_text()
         check_screen(page, axe_script, screens, "30-camera-en")
+        view = page.evaluate(
+            "(b => b.width / b.height)(document.querySelector('.camera-view').getBoundingClientRect())"
+        )
         page.click("#camera-shoot")
         page.wait_for_selector("#send-btn:not([hidden])")
         assert page.locator("#camera").is_hidden()
@@ -354,6 +358,13 @@ def test_live_camera_with_a_guide_sends_a_frame(camera_browser, server_retake, a
         with page.expect_response(lambda r: "/api/v1/screenings" in r.url) as answer:
             page.click("#send-btn")
         assert answer.value.status == 200 and answer.value.json()["status"] == "retake"
+        # What was sent is what the view showed: the middle of the (landscape) camera frame, cut to the view's
+        # portrait shape; the server recorded only its size.
+        with sqlite3.connect(server_retake.database) as db:
+            width, height = db.execute(
+                "SELECT image_width, image_height FROM screenings ORDER BY created_at DESC LIMIT 1"
+            ).fetchone()
+        assert width / height == pytest.approx(view, abs=0.02) and height > width
         page.locator("#result [data-advice='retake']").wait_for()
         # "Take again" opens the live camera again, and "Cancel" closes it.
         page.click("#take-again")

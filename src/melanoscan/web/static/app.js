@@ -193,6 +193,8 @@
   // A photo from the picker, the phone's camera app or the live camera: one path from here to the upload.
   function usePhoto(file) {
     abandonUpload();
+    var guide = $("guide");
+    if (guide) guide.hidden = true;  // before the photo only: from here the preview and its answer matter
     state.file = file;
     state.result = null;
     state.error = null;
@@ -592,10 +594,16 @@
     var video = $("camera-video");
     var w = video.videoWidth, h = video.videoHeight;
     if (!w || !h) return;
+    // What the person saw is what is sent: the view shows the middle of the frame (object-fit: cover), with
+    // the guide at its centre, so the same middle is cut from the full frame.
+    var box = video.getBoundingClientRect();
+    var viewRatio = box.width && box.height ? box.width / box.height : w / h;
+    var sw = w, sh = h;
+    if (w / h > viewRatio) sw = Math.round(h * viewRatio); else sh = Math.round(w / viewRatio);
     var canvas = document.createElement("canvas");
-    canvas.width = w;
-    canvas.height = h;
-    canvas.getContext("2d").drawImage(video, 0, 0, w, h);
+    canvas.width = sw;
+    canvas.height = sh;
+    canvas.getContext("2d").drawImage(video, (w - sw) / 2, (h - sh) / 2, sw, sh, 0, 0, sw, sh);
     canvas.toBlob(function (blob) {
       if (!blob) { setCameraStatus("camera_failed"); return; }
       closeCamera();
