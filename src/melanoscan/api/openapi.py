@@ -234,6 +234,34 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                     **_html("The web page."),
                 }
             },
+            "/about": {
+                "get": {
+                    "summary": "Web client: index of the pages about skin lesions",
+                    "operationId": "webAboutIndex",
+                    **_html("The web page."),
+                }
+            },
+            "/about/{topic}": {
+                "get": {
+                    "summary": "Web client: about melanoma, nevus, seborrheic keratosis or other skin cancers",
+                    "operationId": "webAbout",
+                    "parameters": [
+                        {
+                            "name": "topic",
+                            "in": "path",
+                            "required": True,
+                            "schema": {
+                                "type": "string",
+                                "enum": ["melanoma", "nevus", "seborrheic-keratosis", "other-skin-cancers"],
+                            },
+                        }
+                    ],
+                    "responses": {
+                        **_html("The web page.")["responses"],
+                        "404": {"description": "No such topic."},
+                    },
+                }
+            },
             "/manifest.webmanifest": {"get": _asset("webManifest", "Web app manifest", "application/manifest+json")},
             "/sw.js": {"get": _asset("webServiceWorker", "Service worker of the web client", "text/javascript")},
             "/favicon.ico": {"get": _asset("favicon", "Site icon", "image/png")},
