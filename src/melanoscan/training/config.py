@@ -19,7 +19,7 @@ from melanoscan.training.backbones import BACKBONES
 BKL_POLICIES = ("sk", "drop")
 
 # Where a run reads its data and how many threads it uses do not change what it learns.
-NOT_HYPERPARAMETERS = ("data_dir", "ham_dir", "threads", "resume")
+NOT_HYPERPARAMETERS = ("data_dir", "ham_dir", "threads", "device", "workers", "resume")
 
 # What each TrainConfig field means, for `melanoscan train --help`.
 HELP = {
@@ -46,7 +46,9 @@ HELP = {
     "ema_decay": "keep an exponential moving average of the weights with this decay per step (0: off)",
     "select_on_val": "keep the epoch with the best val mean AUC as best.pt (else the last epoch)",
     "seed": "random seed (head initialisation, batch order, augmentation)",
-    "threads": "torch CPU threads",
+    "threads": "torch CPU threads (1 trains faster than 2 on a busy 2-core machine)",
+    "device": "cpu, cuda, or auto (cuda when available); the recipe and its result do not depend on it",
+    "workers": "threads preparing augmented batches ahead of the training step",
     "max_steps_per_epoch": "cap on steps per epoch, for smoke tests (0: none)",
     "pretrained": "start from ImageNet weights",
     "resume": "continue from <out>/last.pt",
@@ -79,6 +81,8 @@ class TrainConfig:
     select_on_val: bool = False
     seed: int = 0
     threads: int = 2
+    device: str = "cpu"
+    workers: int = 1
     max_steps_per_epoch: int = 0
     pretrained: bool = True
     resume: bool = False
@@ -111,14 +115,9 @@ def parse_args(argv: list[str] | None = None, description: str = "") -> TrainCon
 
 
 def defaults_for(backbone: str) -> dict[str, Any]:
-    """TrainConfig's defaults, with the backbone's native input size and crop."""
+    """TrainConfig's defaults, but the input size and crop native to `backbone`."""
     native = BACKBONES[backbone]
-    return {
-        **asdict(TrainConfig()),
-        "backbone": backbone,
-        "image_size": native.native_size,
-        "crop_pct": native.crop_pct,
-    }
+    return {**asdict(TrainConfig()), "image_size": native.native_size, "crop_pct": native.crop_pct}
 
 
 def flag_of(name: str) -> str:

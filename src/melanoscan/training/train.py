@@ -16,6 +16,7 @@ import logging
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -107,7 +108,8 @@ def eval_batches(cached: list[np.ndarray], spec: ModelSpec, batch_size: int) -> 
 @torch.no_grad()
 def predict_logits(model: torch.nn.Module, cached: list[np.ndarray], spec: ModelSpec, batch_size: int) -> np.ndarray:
     model.eval()
-    return torch.cat([model(batch) for batch in eval_batches(cached, spec, batch_size)]).numpy()
+    device = next(model.parameters()).device
+    return torch.cat([model(batch.to(device)).cpu() for batch in eval_batches(cached, spec, batch_size)]).numpy()
 
 
 def service_probabilities(logits: np.ndarray) -> np.ndarray:
@@ -122,6 +124,15 @@ def holdout_figures(labels: np.ndarray, logits: np.ndarray) -> dict[str, float]:
     mel, sk = one_vs_rest_auc(labels, probs, 0), one_vs_rest_auc(labels, probs, 2)
     loss = float(F.cross_entropy(torch.from_numpy(logits).float(), torch.from_numpy(labels)))
     return {"melanoma_auc": mel, "sk_auc": sk, "mean_auc": (mel + sk) / 2, "loss": loss, "n": len(labels)}
+
+
+def augmented_batch(
+    images: list[np.ndarray], index: np.ndarray, spec: ModelSpec, config: AugmentConfig, seed: list[int]
+) -> torch.Tensor:
+    """One training batch (NCHW float), augmented with its own random stream."""
+    rng = np.random.default_rng(seed)
+    pixels = [augment(images[i], spec.input_size, rng, config) for i in index]
+    return torch.from_numpy(np.stack([normalize(p, spec) for p in pixels]))
 
 
 def set_train_mode(model: torch.nn.Module, freeze_blocks: int) -> None:
@@ -155,12 +166,15 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
     torch.set_num_threads(config.threads)
     seed_everything(config.seed)
     spec = spec_for(config)
-    class_weights = class_weights_for(train.labels, config.class_weight_power)
+    device = torch.device(
+        ("cuda" if torch.cuda.is_available() else "cpu") if config.device == "auto" else config.device
+    )
+    class_weights = class_weights_for(train.labels, config.class_weight_power).to(device)
 
     # ---- model, weight average and optimiser ----
     classes = output_classes(config.ham)
     model = create_model(config.backbone, len(classes), config.image_size, pretrained=config.pretrained)
-    model = model.to(memory_format=torch.channels_last)
+    model = model.to(device, memory_format=torch.channels_last)
     freeze_stem_and_blocks(model, config.freeze_blocks)
     ema = None
     if config.ema_decay > 0:
@@ -188,7 +202,7 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     start_epoch, best_score, record = 0, -1.0, {}
     if config.resume and (out / "last.pt").exists():
-        state = torch.load(out / "last.pt", weights_only=False)
+        state = torch.load(out / "last.pt", map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         if ema is not None:
             ema.load_state_dict(state["ema"])
@@ -202,26 +216,25 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
 
     augment_config = AugmentConfig(strength=config.augment_strength)
     labels = train.labels
-    # Augmentation (Pillow, which releases the GIL) of the next batch overlaps the current step.
-    prefetch = ThreadPoolExecutor(max_workers=1)
+    # Augmentation (Pillow, which releases the GIL) of the next batches overlaps the current step. Each batch
+    # has its own random stream, so the result does not depend on how many workers there are.
+    prefetch = ThreadPoolExecutor(max_workers=config.workers)
     for epoch in range(start_epoch, config.epochs):
         # ---- one epoch of training ----
-        rng = np.random.default_rng([config.seed, epoch])
-        order = rng.permutation(len(train.images))
+        order = np.random.default_rng([config.seed, epoch]).permutation(len(train.images))
         batches = [order[s * config.batch_size : (s + 1) * config.batch_size] for s in range(steps_per_epoch)]
 
-        def make_batch(idx: np.ndarray, rng: np.random.Generator = rng) -> torch.Tensor:
-            pixels = [augment(train.images[i], config.image_size, rng, augment_config) for i in idx]
-            return torch.from_numpy(np.stack([normalize(p, spec) for p in pixels]))
+        def make_batch(step: int, epoch: int = epoch, batches: list[np.ndarray] = batches) -> torch.Tensor:
+            return augmented_batch(train.images, batches[step], spec, augment_config, [config.seed, epoch, step])
 
         set_train_mode(model, config.freeze_blocks)
         losses, t0 = [], time.time()
-        pending = prefetch.submit(make_batch, batches[0])
+        pending = deque(prefetch.submit(make_batch, s) for s in range(min(config.workers, steps_per_epoch)))
         for step in tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", leave=False):
-            x = pending.result().contiguous(memory_format=torch.channels_last)
-            if step + 1 < steps_per_epoch:
-                pending = prefetch.submit(make_batch, batches[step + 1])
-            y = torch.from_numpy(labels[batches[step]])
+            x = pending.popleft().result().to(device).contiguous(memory_format=torch.channels_last)
+            if step + len(pending) + 1 < steps_per_epoch:
+                pending.append(prefetch.submit(make_batch, step + len(pending) + 1))
+            y = torch.from_numpy(labels[batches[step]]).to(device)
             loss = F.cross_entropy(model(x), y, weight=class_weights, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
