@@ -24,9 +24,11 @@ def test_haversine_known_distances():
 
 
 def test_table_is_the_documented_one(table):
-    assert len(table) == 646
-    assert sum(r["dermatology"] for r in table) == 448
+    assert len(table) == 633
+    assert sum(r["dermatology"] for r in table) == 435
     assert {r["kind"] for r in table} == {"tertiary_hospital", "general_hospital", "hospital"}
+    military = [r["name"] for r in table if r["name"].startswith(("국군", "육군", "해군", "공군", "서울지구병원"))]
+    assert military == []  # closed to the public: never suggested (source corrected 2026-12)
 
 
 def test_seoul_city_hall_starts_in_central_seoul(index):
@@ -61,8 +63,8 @@ def test_dermatology_filter_and_limits(index):
     assert all(n.hospital["dermatology"] for n in derm)
     assert any(not n.hospital["dermatology"] for n in everyone)
     assert everyone[0].distance_km <= derm[0].distance_km
-    assert len(index.nearest(lat, lon, 1000)) == 448
-    assert len(index.nearest(lat, lon, 1000, dermatology=False)) == 646
+    assert len(index.nearest(lat, lon, 1000)) == 435
+    assert len(index.nearest(lat, lon, 1000, dermatology=False)) == 633
     assert index.nearest(lat, lon, 0) == []
 
 

@@ -1,6 +1,6 @@
 """Great-circle nearest-k over the whole hospital table in one vectorised numpy pass.
 
-The table (646 rows) is held as float64 arrays built once per process; a query is one haversine over
+The table (633 rows shipped) is held as float64 arrays built once per process; a query is one haversine over
 every row plus an `argpartition`, about 30-60 µs on one core (see bench/hospitals.py).
 """
 
