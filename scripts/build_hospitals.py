@@ -3,7 +3,8 @@
     python scripts/build_hospitals.py [--source ../shared/data/hospitals/kr_hospitals.csv] [--out ...]
 
 The source is `$MELANOSCAN_SHARED/data/hospitals/kr_hospitals.csv` (default `../shared`): 635 real
-Korean hospitals (LOCALDATA 2020-09, KOGL type 1; armed-forces hospitals removed 2026-12; see its README.md). The output keeps the same columns,
+Korean hospitals (LOCALDATA 2020-09, KOGL type 1; armed-forces hospitals removed 2026-12; see its README.md).
+The output keeps the same columns,
 normalised (booleans as true/false, coordinates with 6 decimals, whitespace trimmed) and sorted by
 kind then name, so the service never depends on the shared folder at run time. Every row is validated:
 the script exits non-zero on a missing column, a bad kind/boolean, a coordinate outside Korea's
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         "--expect-rows",
         type=int,
         default=635,
-        help="fail unless the source has this many rows (0: any); the corrected 2020-09 file has 635 (633 once de-duplicated)",
+        help="fail unless the source has this many rows (0: any); the corrected file has 635 (633 once de-duplicated)",
     )
     args = parser.parse_args(argv)
     source = args.source or default_source()
