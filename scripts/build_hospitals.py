@@ -4,9 +4,9 @@
 
 The source is `$MELANOSCAN_SHARED/data/hospitals/kr_hospitals.csv` (default `../shared`): 635 real
 Korean hospitals (LOCALDATA 2020-09, KOGL type 1; armed-forces hospitals removed 2026-12; see its README.md).
-The output keeps the same columns,
-normalised (booleans as true/false, coordinates with 6 decimals, whitespace trimmed) and sorted by
-kind then name, so the service never depends on the shared folder at run time. Every row is validated:
+The output keeps the same columns, normalised (booleans as true/false, coordinates with 6 decimals,
+whitespace trimmed) and sorted by kind then name, so the service never depends on the shared folder at
+run time. Every row is validated:
 the script exits non-zero on a missing column, a bad kind/boolean, a coordinate outside Korea's
 bounding box, or a duplicate (name, lat, lon).
 

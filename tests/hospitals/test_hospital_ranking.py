@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -29,6 +31,14 @@ def test_table_is_the_documented_one(table):
     assert {r["kind"] for r in table} == {"tertiary_hospital", "general_hospital", "hospital"}
     military = [r["name"] for r in table if r["name"].startswith(("국군", "육군", "해군", "공군", "서울지구병원"))]
     assert military == []  # closed to the public: never suggested (source corrected 2026-12)
+
+
+def test_the_docs_state_the_tables_counts(table):
+    root = Path(__file__).resolve().parents[2]
+    rows, derm = len(table), sum(r["dermatology"] for r in table)
+    attribution = (root / "src" / "melanoscan" / "hospitals" / "data" / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    assert f"{rows} rows, {derm} of them with a" in attribution
+    assert f"{rows} hospitals, {derm} with a dermatology department" in (root / "README.md").read_text(encoding="utf-8")
 
 
 def test_seoul_city_hall_starts_in_central_seoul(index):
