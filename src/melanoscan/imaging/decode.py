@@ -21,7 +21,7 @@ try:  # HEIC/HEIF is what iPhones send by default.
     import pillow_heif
 
     pillow_heif.register_heif_opener()
-    _HEIF = ("HEIF",)
+    _HEIF: tuple[str, ...] = ("HEIF",)
 except ImportError:  # pragma: no cover - pillow-heif is a hard dependency, but serve without it
     _HEIF = ()
 
@@ -201,4 +201,4 @@ def _lab_to_rgb(image: Image.Image) -> Image.Image:
 
     lab, srgb = ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB")
     transform = ImageCms.buildTransform(lab, srgb, "LAB", "RGB")
-    return ImageCms.applyTransform(image, transform)
+    return ImageCms.applyTransform(image, transform)  # type: ignore[return-value]  # None only when inPlace

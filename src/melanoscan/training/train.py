@@ -186,7 +186,7 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
     # ---- model, weight average and optimiser ----
     classes = output_classes(config.ham)
     model = create_model(config.backbone, len(classes), config.image_size, pretrained=config.pretrained)
-    model = model.to(device, memory_format=torch.channels_last)
+    model = model.to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack it
     freeze_stem_and_blocks(model, config.freeze_blocks)
     ema = None
     if config.ema_decay > 0:
@@ -210,6 +210,7 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
         return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    record: dict[str, Any]  # one epoch's figures
     start_epoch, best_score, record = 0, -1.0, {}
     if config.resume and (out / "last.pt").exists():
         state = torch.load(out / "last.pt", map_location=device, weights_only=False)
