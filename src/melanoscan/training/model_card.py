@@ -321,7 +321,12 @@ def data_section(spec: ModelSpec, facts: DataFacts, test: dict[str, Any], roles:
         f"- What this model learned from: {trained.images} images ({mix}): "
         f"{counts_text(trained, [c for c in spec.classes if trained.of(c)])}."
     )
-    return "\n## Data and licence\n" + licence_text(spec, facts) + "\n\n" + "\n".join(lines) + "\n"
+    licence = (
+        "**This model is CC BY-NC 4.0 (non-commercial use only)**, inherited from HAM10000: see the top of this card."
+        if facts.ham
+        else licence_text(spec, facts)
+    )
+    return "\n## Data and licence\n" + licence + "\n\n" + "\n".join(lines) + "\n"
 
 
 def bkl_text(facts: DataFacts) -> str:
@@ -350,8 +355,7 @@ def recipe(config: dict[str, Any]) -> str:
         else "the last epoch is kept (no choice on validation)"
     )
     ema = (
-        f"; an exponential moving average of the weights (decay {get('ema_decay')}, warmed up as (1+n)/(10+n)) is "
-        "what is kept"
+        f"; the weights kept are an exponential moving average (decay {get('ema_decay')}, warmed up as (1+n)/(10+n))"
         if get("ema_decay")
         else ""
     )
