@@ -110,8 +110,8 @@ def cv_table(runs: list[CvRun], shipped: list[dict[str, Any]]) -> str:
         name = f"`{' '.join(run.recipe) or '(defaults)'}` ({run.path.parent.name})"
         folds = f"{len(run.summary['folds_done'])}/{run.folds}"
         for source, label in SOURCE_NAMES.items():
-            part = run.summary.get(source)
-            images = (part or {}).get("out_of_fold", {}).get("n", 0)
+            part: dict[str, Any] = run.summary.get(source) or {}
+            images = part.get("out_of_fold", {}).get("n", 0)
             if not images:
                 continue
             lines.append(

@@ -156,7 +156,7 @@ def per_source(choice: dict[str, Any], positives: str) -> str:
     )
 
 
-def measured(sets: dict[str, dict[str, Any]], key: str, what: str) -> str:
+def measured(sets: dict[str, dict[str, Any]], key: str, what: Callable[[dict[str, Any]], str]) -> str:
     return "; ".join(f"{name}: {what(figures)}" for name, figures in sets.items() if key in figures)
 
 
