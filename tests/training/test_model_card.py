@@ -79,6 +79,7 @@ def choice(threshold: float, positives: int, cv_dir: Path, target: float) -> dic
     return {
         "threshold": threshold,
         "split": f"out-of-fold ({cv_dir})",
+        "oof_dirs": [str(cv_dir)],
         "target_sensitivity": target,
         "positives": positives,
         "images": positives * 7,

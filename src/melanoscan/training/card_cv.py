@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from melanoscan.training.card_data import as_trained
-from melanoscan.training.config import train_flags
+from melanoscan.training.config import as_trained, train_flags
 
 FULL_FOLDS = 5  # `melanoscan cv`'s default: fewer folds is a cheaper proxy
 SOURCE_NAMES = {"isic2017": "ISIC 2017 train", "ham10000": "HAM10000", "pooled": "pooled"}

@@ -14,6 +14,7 @@ from typing import Any
 
 from PIL import Image
 
+from melanoscan.training.config import as_trained
 from melanoscan.training.data import (
     TRAIN_CLASSES,
     Sample,
@@ -25,16 +26,8 @@ from melanoscan.training.data import (
     read_split,
 )
 
-# Keys a member's stored configuration lacks when it predates them, with the value that run really used:
-# before HAM10000 every run trained on ISIC 2017 alone and kept the epoch with the best validation mean AUC.
-LEGACY_CONFIG = {"ham": False, "select_on_val": True}
 # HAM10000's label for what `--bkl` decides about (seborrheic keratosis, solar lentigo, lichen-planus-like keratosis).
 BKL = "benign_keratosis"
-
-
-def as_trained(config: dict[str, Any]) -> dict[str, Any]:
-    """A member's configuration with the keys it predates filled in as that run really behaved."""
-    return {**LEGACY_CONFIG, **config}
 
 
 @dataclass(frozen=True)

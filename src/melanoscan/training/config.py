@@ -92,6 +92,16 @@ class TrainConfig:
         return round(self.image_size / self.crop_pct)
 
 
+# Keys a stored configuration lacks when it predates them, with the value that run really used: before
+# HAM10000 every run trained on ISIC 2017 alone and kept the epoch with the best validation mean AUC.
+LEGACY_CONFIG: dict[str, Any] = {"ham": False, "select_on_val": True}
+
+
+def as_trained(config: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's stored configuration with the keys it predates filled in as that run really behaved."""
+    return {**LEGACY_CONFIG, **config}
+
+
 def parse_args(argv: list[str] | None = None, description: str = "") -> TrainConfig:
     """Flags, and optionally a JSON config file, to a TrainConfig (flags win over the file)."""
     parser = argparse.ArgumentParser(prog="melanoscan train", description=description)

@@ -28,7 +28,7 @@ from melanoscan.inference.engine import softmax
 from melanoscan.inference.spec import CLASSES, spec_path_for
 from melanoscan.training.backbones import create_model
 from melanoscan.training.calibrate import fit_temperature
-from melanoscan.training.config import TrainConfig
+from melanoscan.training.config import TrainConfig, as_trained
 from melanoscan.training.cv import oof_arrays, read_oof
 from melanoscan.training.data import (
     CARCINOMA_CLASSES,
@@ -89,7 +89,7 @@ def load_network(
     """One network from one or more checkpoints; the returned config (the largest input) sets preprocessing.
     Every member must have the same outputs (checkpoints from before HAM10000 have the three CLASSES)."""
     states = [torch.load(path, map_location="cpu", weights_only=False) for path in checkpoints]
-    configs = [TrainConfig(**state["config"]) for state in states]
+    configs = [TrainConfig(**as_trained(state["config"])) for state in states]
     outputs = {tuple(state.get("classes", CLASSES)) for state in states}
     if len(outputs) != 1:
         raise SystemExit(f"members disagree on their classes: {sorted(outputs)}")
@@ -123,6 +123,7 @@ def choose_alerts_on_oof(
         choices[name] = {
             "threshold": threshold,
             "split": "out-of-fold (" + ", ".join(str(d) for d in oof_dirs) + ")",
+            "oof_dirs": [str(d) for d in oof_dirs],
             "target_sensitivity": target,
             "positives": int(positive.sum()),
             "images": len(labels),
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
                 **{key: calibrated[key] for key in HEADLINE_METRICS},
             },
             "parity_max_abs_diff": parity,
-            "licence": licence_of([TrainConfig(**state["config"]) for state in states]),
+            "licence": licence_of([TrainConfig(**as_trained(state["config"])) for state in states]),
         }
     )
     final.save(spec_path_for(args.out))

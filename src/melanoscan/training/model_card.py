@@ -20,8 +20,8 @@ from typing import Any
 
 from melanoscan.inference.spec import CARCINOMA_CLASSES, CLASSES, ModelSpec, spec_path_for
 from melanoscan.training.card_cv import CvRun, cv_section
-from melanoscan.training.card_data import BKL, Counts, DataFacts, as_trained, data_facts
-from melanoscan.training.config import train_flags
+from melanoscan.training.card_data import BKL, Counts, DataFacts, data_facts
+from melanoscan.training.config import as_trained, train_flags
 from melanoscan.training.data import TRAIN_CLASSES
 
 # Figures published by others, quoted with their source: nothing here could compute them.
@@ -143,9 +143,8 @@ def out_of_fold(choice: dict[str, Any]) -> bool:
 
 
 def oof_folders(choice: dict[str, Any]) -> list[str]:
-    """The `melanoscan cv` folders export read, from the split it recorded: 'out-of-fold (a, b)'."""
-    inside = str(choice["split"]).removeprefix("out-of-fold (").removesuffix(")")
-    return [part for part in inside.split(", ") if part]
+    """The `melanoscan cv` folders export read out-of-fold predictions from."""
+    return [str(folder) for folder in choice["oof_dirs"]]
 
 
 def per_source(choice: dict[str, Any], positives: str) -> str:
