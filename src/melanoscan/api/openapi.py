@@ -79,7 +79,16 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                 "post": {
                     "summary": "Screen one photo of a skin lesion",
                     "operationId": "createScreening",
-                    "parameters": _lang_params(),
+                    "parameters": [
+                        *_lang_params(),
+                        {
+                            "name": "explain",
+                            "in": "query",
+                            "required": False,
+                            "description": "1: also return `heatmap`, where the model looked (never the photo).",
+                            "schema": {"type": "string", "enum": ["0", "1", "true", "false", "yes", "no", ""]},
+                        },
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -103,7 +112,7 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                             "description": "The screening answer (status ok or retake).",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Screening"}}},
                         },
-                        "400": _error("No file field named `image`, or an empty file."),
+                        "400": _error("No file field named `image`, an empty file, or `explain` not 1 or 0."),
                         "413": _error("Body over the upload limit, or an image with too many pixels."),
                         "415": _error("Not multipart/form-data, or a file that is not a supported image."),
                         "422": _error(
@@ -310,8 +319,9 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                             "enum": list(RETAKE_REASONS),
                             "nullable": True,
                             "description": (
-                                "Why a photo is sent back: no class reached the threshold (uncertain), or the photo"
-                                " is nearly uniform, with nothing to screen (blank_photo). Null when status is ok."
+                                "Why a photo is sent back: no class reached the threshold (uncertain), the photo"
+                                " is nearly uniform (blank_photo), too dark (too_dark), washed out (overexposed),"
+                                " not a close-up of a skin spot (not_a_lesion), or blurry. Null when status is ok."
                             ),
                         },
                         "advice": {
@@ -339,6 +349,31 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                             "description": "Hospital map page when melanoma_alert or carcinoma_alert is true.",
                         },
                         "screening_id": {"type": "string", "format": "uuid"},
+                        "heatmap": {
+                            "type": "object",
+                            "nullable": True,
+                            "description": (
+                                "Only with ?explain=1: the class activation map of `label` (melanoma when the alert"
+                                " fires), 0..1, row 0 at the top, over the `crop` of the photo the model saw"
+                                " (fractions of the upright photo). Null when a suitability gate sent the photo back."
+                            ),
+                            "required": ["label", "grid", "crop"],
+                            "properties": {
+                                "label": {"type": "string"},
+                                "grid": {
+                                    "type": "array",
+                                    "items": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}},
+                                },
+                                "crop": {
+                                    "type": "object",
+                                    "required": ["left", "top", "width", "height"],
+                                    "properties": {
+                                        k: {"type": "number", "minimum": 0, "maximum": 1}
+                                        for k in ("left", "top", "width", "height")
+                                    },
+                                },
+                            },
+                        },
                     },
                 },
                 "Hospital": {

@@ -9,6 +9,8 @@ it), so a photo below BLANK_SPREAD is sent back as blank with no risk to a real 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 
@@ -24,3 +26,38 @@ def brightness_spread(image: Image.Image) -> float:
 
 def is_blank(image: Image.Image) -> bool:
     return brightness_spread(image) < BLANK_SPREAD
+
+
+# Photo statistics for the suitability gates (screening/gates.py): exposure and focus, measured on the region the
+# model sees, at the size it sees it. The thresholds there were chosen on real lesion photos (bench/suitability.py).
+_MODEL_VIEW = 256  # shorter side, as the model's preprocessing resizes it
+CLIPPED_LEVEL = 250  # grey level at or above which a pixel counts as washed out
+
+
+@dataclass(frozen=True)
+class PhotoStats:
+    bright_level: float  # 95th percentile of grey levels: even the brightest part of a too-dark photo is dark
+    clipped_fraction: float  # share of pixels at or above CLIPPED_LEVEL: glare, a washed-out frame
+    sharpness: float  # standard deviation of the Laplacian of the grey centre crop (0-255 scale): focus and detail
+
+
+def photo_stats(image: Image.Image) -> PhotoStats:
+    """Exposure on a 128 px thumbnail of the whole photo; focus on the centre square at the model's scale."""
+    thumbnail = np.asarray(image.convert("L").resize((128, 128), Image.Resampling.BOX), dtype=np.float64)
+    width, height = image.size
+    scale = _MODEL_VIEW / min(width, height)
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    grey = image.convert("L").resize(
+        (_MODEL_VIEW, _MODEL_VIEW), Image.Resampling.BILINEAR, box=(left, top, left + side, top + side),
+        reducing_gap=3.0 if scale < 1 else None,
+    )
+    pixels = np.asarray(grey, dtype=np.float64)
+    laplacian = (
+        pixels[:-2, 1:-1] + pixels[2:, 1:-1] + pixels[1:-1, :-2] + pixels[1:-1, 2:] - 4.0 * pixels[1:-1, 1:-1]
+    )
+    return PhotoStats(
+        bright_level=float(np.percentile(thumbnail, 95)),
+        clipped_fraction=float((thumbnail >= CLIPPED_LEVEL).mean()),
+        sharpness=float(laplacian.std()),
+    )
