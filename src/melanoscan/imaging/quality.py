@@ -30,7 +30,7 @@ def is_blank(image: Image.Image) -> bool:
 
 # Photo statistics for the suitability gates (screening/gates.py): exposure and focus, measured on the region the
 # model sees, at the size it sees it. The thresholds there were chosen on real lesion photos (bench/suitability.py).
-_MODEL_VIEW = 256  # shorter side, as the model's preprocessing resizes it
+_FOCUS_VIEW = 128  # the centre square is measured at this size (half the model's resize)
 CLIPPED_LEVEL = 250  # grey level at or above which a pixel counts as washed out
 
 
@@ -42,17 +42,18 @@ class PhotoStats:
 
 
 def photo_stats(image: Image.Image) -> PhotoStats:
-    """Exposure on a 128 px thumbnail of the whole photo; focus on the centre square at the model's scale."""
+    """Exposure on a 128 px thumbnail of the whole photo; focus on the centre square, in floating point (integer
+    grey levels alone leave a Laplacian of about 1 on a perfectly smooth photo) at half the model's scale, where
+    sensor noise and JPEG blocks average out but a sharp lesion's edges and texture remain."""
     thumbnail = np.asarray(image.convert("L").resize((128, 128), Image.Resampling.BOX), dtype=np.float64)
     width, height = image.size
-    scale = _MODEL_VIEW / min(width, height)
     side = min(width, height)
     left, top = (width - side) // 2, (height - side) // 2
-    grey = image.convert("L").resize(
-        (_MODEL_VIEW, _MODEL_VIEW), Image.Resampling.BILINEAR, box=(left, top, left + side, top + side),
-        reducing_gap=3.0 if scale < 1 else None,
-    )
-    pixels = np.asarray(grey, dtype=np.float64)
+    rgb = image.crop((left, top, left + side, top + side))
+    if side > 4 * _FOCUS_VIEW:
+        rgb = rgb.reduce(side // (2 * _FOCUS_VIEW))
+    grey = Image.fromarray(np.asarray(rgb, dtype=np.float32).mean(axis=2), mode="F")
+    pixels = np.asarray(grey.resize((_FOCUS_VIEW, _FOCUS_VIEW), Image.Resampling.BOX), dtype=np.float64)
     laplacian = (
         pixels[:-2, 1:-1] + pixels[2:, 1:-1] + pixels[1:-1, :-2] + pixels[1:-1, 2:] - 4.0 * pixels[1:-1, 1:-1]
     )

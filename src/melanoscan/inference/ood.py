@@ -11,6 +11,13 @@ plus one variance for everything else (probabilistic PCA, Tipping & Bishop 1999)
 that model, cheap to compute (D x k, not D x D) and small to ship. Directions in which training lesions barely
 vary are where a non-lesion stands out, so the residual term matters as much as the principal one.
 
+Lesion photos from phones (PAD-UFES-20) lie further from the dermoscopic training lesions than many
+dermoscopy-trained features of landscapes do, so the plain distance cannot refuse most scenes without sending
+back phone photos. `NotALesionScore` therefore contrasts it with the distance to a background Gaussian fitted
+to non-lesion images (the dev half of the set scripts/make_nonlesion_set.py builds from installed packages):
+score = d(lesions) - d(background), a log-likelihood ratio between two Gaussians up to constants (outlier
+exposure, Hendrycks et al. 2019, in its generative form). Without a background it is the plain distance.
+
 The statistics travel with the model in a side file (`<model>.gate.npz`, named with its hash in the model's
 metadata) and are refitted for each new model: `melanoscan fit-gate`. numpy only: serving never imports torch.
 """
@@ -18,12 +25,14 @@ metadata) and are refitted for each new model: `melanoscan fit-gate`. numpy only
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-DEFAULT_COMPONENTS = 256
+DEFAULT_COMPONENTS = 256  # lesions: principal directions kept
+BACKGROUND_COMPONENTS = 64  # non-lesions: fewer images, fewer directions
 
 
 @dataclass(frozen=True)
@@ -42,9 +51,10 @@ class FeatureGaussians:
     ) -> FeatureGaussians:
         features = np.asarray(features, dtype=np.float64)
         labels = np.asarray(labels)
-        classes = tuple(sorted({str(label) for label in labels}))
+        labels = np.asarray([str(label) for label in labels])
+        classes = tuple(sorted(set(labels)))
         means = np.stack([features[labels == name].mean(axis=0) for name in classes])
-        centred = features - means[[classes.index(str(label)) for label in labels]]
+        centred = features - means[[classes.index(label) for label in labels]]
         covariance = centred.T @ centred / max(1, len(features) - len(classes))
         eigenvalues, eigenvectors = np.linalg.eigh(covariance)
         order = np.argsort(eigenvalues)[::-1]
@@ -74,26 +84,48 @@ class FeatureGaussians:
             distances.append(principal + residual)
         return np.min(np.stack(distances), axis=0) / self.means.shape[1]
 
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {
+            f"{prefix}classes": np.asarray(self.classes),
+            f"{prefix}means": self.means,
+            f"{prefix}basis": self.basis,
+            f"{prefix}variances": self.variances,
+            f"{prefix}residual_variance": np.asarray(self.residual_variance),
+        }
+
+    @classmethod
+    def from_arrays(cls, data: Mapping[str, np.ndarray], prefix: str) -> FeatureGaussians:
+        return cls(
+            tuple(str(name) for name in data[f"{prefix}classes"]),
+            np.asarray(data[f"{prefix}means"]),
+            np.asarray(data[f"{prefix}basis"]),
+            np.asarray(data[f"{prefix}variances"]),
+            float(data[f"{prefix}residual_variance"]),
+        )
+
+
+@dataclass(frozen=True)
+class NotALesionScore:
+    """Distance to the training lesions, minus the distance to non-lesion images when a background is fitted."""
+
+    lesions: FeatureGaussians
+    background: FeatureGaussians | None = None
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        score = self.lesions.score(features)
+        return score if self.background is None else score - self.background.score(features)
+
     def save(self, path: str | Path) -> str:
         """Write the statistics; returns the file's sha256 (for the model metadata)."""
+        arrays = self.lesions.arrays("lesions_")
+        if self.background is not None:
+            arrays.update(self.background.arrays("background_"))
         with Path(path).open("wb") as handle:
-            np.savez_compressed(
-                handle,
-                classes=np.asarray(self.classes),
-                means=self.means,
-                basis=self.basis,
-                variances=self.variances,
-                residual_variance=np.asarray(self.residual_variance),
-            )
+            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
     @classmethod
-    def load(cls, path: str | Path) -> FeatureGaussians:
+    def load(cls, path: str | Path) -> NotALesionScore:
         with np.load(Path(path), allow_pickle=False) as data:
-            return cls(
-                tuple(str(name) for name in data["classes"]),
-                data["means"],
-                data["basis"],
-                data["variances"],
-                float(data["residual_variance"]),
-            )
+            background = FeatureGaussians.from_arrays(data, "background_") if "background_means" in data else None
+            return cls(FeatureGaussians.from_arrays(data, "lesions_"), background)

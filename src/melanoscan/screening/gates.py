@@ -1,13 +1,13 @@
 """Photo-suitability gates: is this a photo of a skin spot that the model can judge? Checked before any class is
 shown; the first gate that names a reason sends the photo back with advice for that reason.
 
-In order (the most specific, physical reason first, so a dark photo of a real mole hears "too dark", not
-"not a lesion"):
+In order:
 - blank_photo: a nearly uniform frame (imaging/quality.py).
+- not_a_lesion: the network's own pooled features lie far from every class of training lesions and near
+  non-lesion images (inference/ood.py; the threshold and the statistics travel with the model, `melanoscan
+  fit-gate`). Before the exposure checks, so a rendered white page of text is "not a lesion", not "overexposed";
+  its advice also says how to frame and light a real spot.
 - too_dark / overexposed: even the brightest part is dark; most of the frame is clipped white.
-- not_a_lesion: the network's own pooled features lie far from every class of training lesions (Mahalanobis
-  distance to class-conditional Gaussians, inference/ood.py; the threshold and the statistics travel with the
-  model, `melanoscan fit-gate`).
 - blurry: almost no fine detail left in the centre of the frame.
 
 Thresholds were chosen on a choosing part of the real lesion photos (ISIC 2017 val, half of PAD-UFES-20 by
@@ -26,16 +26,16 @@ import numpy as np
 from PIL import Image
 
 from melanoscan.imaging.quality import is_blank, photo_stats
-from melanoscan.inference.ood import FeatureGaussians
+from melanoscan.inference.ood import NotALesionScore
 from melanoscan.inference.spec import ModelSpec
 from melanoscan.screening.decision import BLANK_PHOTO, BLURRY, NOT_A_LESION, OVEREXPOSED, TOO_DARK
 
-GATE_REASONS: tuple[str, ...] = (BLANK_PHOTO, TOO_DARK, OVEREXPOSED, NOT_A_LESION, BLURRY)
+GATE_REASONS: tuple[str, ...] = (BLANK_PHOTO, NOT_A_LESION, TOO_DARK, OVEREXPOSED, BLURRY)
 
 # Chosen on the choosing part of the lesion photos (bench/suitability.py --choose prints the percentiles).
 TOO_DARK_LEVEL = 40.0  # 95th percentile grey level below this: too dark
 OVEREXPOSED_FRACTION = 0.5  # at least this share of the frame clipped white
-BLURRY_SHARPNESS = 1.0  # Laplacian standard deviation (grey levels) below this: blurry
+BLURRY_SHARPNESS = 2.0  # Laplacian standard deviation (grey levels, 128 px centre) below this: blurry
 
 
 @dataclass(frozen=True)
@@ -70,12 +70,9 @@ def blur_gate(evidence: Evidence) -> str | None:
 class NotALesionGate:
     """Far from every training lesion class in the model's own feature space."""
 
-    def __init__(self, gaussians: FeatureGaussians, threshold: float) -> None:
-        self.gaussians = gaussians
+    def __init__(self, score: NotALesionScore, threshold: float) -> None:
+        self.score = score
         self.threshold = threshold
-
-    def score(self, features: np.ndarray) -> np.ndarray:
-        return self.gaussians.score(features)
 
     def __call__(self, evidence: Evidence) -> str | None:
         if evidence.features is None:
@@ -89,16 +86,15 @@ class NotALesionGate:
         if not config:
             return None
         path = Path(model_path).parent / config["gate_file"]
-        return cls(FeatureGaussians.load(path), float(config["not_a_lesion_threshold"]))
+        return cls(NotALesionScore.load(path), float(config["not_a_lesion_threshold"]))
 
 
 def default_gates(not_a_lesion: NotALesionGate | None) -> tuple[Gate, ...]:
     """Every gate, in order; the model-feature gate only when the model has one."""
-    gates: list[Gate] = [blank_photo_gate, exposure_gate]
+    gates: list[Gate] = [blank_photo_gate]
     if not_a_lesion is not None:
         gates.append(not_a_lesion)
-    gates.append(blur_gate)
-    return tuple(gates)
+    return (*gates, exposure_gate, blur_gate)
 
 
 def first_reason(gates: Sequence[Gate], evidence: Evidence) -> str | None:

@@ -5,11 +5,12 @@ its threshold. Run it for every new model (the statistics live in the model's ow
    after this existed). Adding them changes the file, not the weights: the logits are checked bit-identical
    on real images, and the metadata gets the new onnx_sha256.
 2. Fits class-conditional Gaussians with a shared covariance (inference/ood.py) to the pooled features of
-   TRAINING lesions: ISIC 2017 train and HAM10000's fitting lesions (lesion-id hash buckets 0-6).
+   TRAINING lesions: ISIC 2017 train and HAM10000's fitting lesions (lesion-id hash buckets 0-6); and one
+   background Gaussian to the dev half of the non-lesion set (scripts/make_nonlesion_set.py).
 3. Chooses the threshold on the CHOOSING lesions (ISIC 2017 val, HAM10000 bucket 7, PAD-UFES-20 phone photos of
-   even-hash patients) so that at most `--lesion-budget` of them are sent back by all gates together (the
-   photo gates' share first, then the score's). The REPORTING part (ISIC 2017 test, HAM10000 buckets 8-9, the
-   other PAD patients) is left for bench/suitability.py.
+   even-hash patients, cut-out composites left out) so that in EACH source at most `--lesion-budget * --margin`
+   are sent back by all gates together. The REPORTING part (ISIC 2017 test, HAM10000 buckets 8-9, the other
+   PAD patients, the non-lesions' report half) is left for bench/suitability.py.
 4. Writes `<model>.gate.npz` and the metadata's `suitability` entry (file, hash, threshold, how chosen).
 
 Features are cached per image list (`--cache DIR`), so a rerun or the bench does not repeat inference.
@@ -18,6 +19,7 @@ Features are cached per image list (`--cache DIR`), so a rerun or the bench does
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import logging
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from melanoscan.inference.engine import Classifier
-from melanoscan.inference.ood import DEFAULT_COMPONENTS, FeatureGaussians
+from melanoscan.inference.ood import BACKGROUND_COMPONENTS, DEFAULT_COMPONENTS, FeatureGaussians, NotALesionScore
 from melanoscan.inference.spec import ModelSpec, spec_path_for
 from melanoscan.training.data import (
     PAD,
@@ -153,12 +155,28 @@ def photo_gate_reasons(paths: Sequence[Path]) -> np.ndarray:
 
 
 def choose_threshold(scores: np.ndarray, photo_refused: np.ndarray, budget: float) -> float:
-    """The lowest threshold at which photo gates + score together send back at most `budget` of the lesions."""
+    """The lowest threshold at which photo gates + score together send back at most `budget` of one source."""
     allowed = int(np.floor(budget * len(scores))) - int(photo_refused.sum())
     remaining = np.sort(scores[~photo_refused])[::-1]
-    if allowed <= 0:
-        return float(remaining[0]) if len(remaining) else 0.0
-    return float(remaining[min(allowed, len(remaining) - 1)]) if len(remaining) else 0.0
+    if not len(remaining):
+        return -np.inf
+    return float(remaining[min(max(allowed, 0), len(remaining) - 1)])
+
+
+def is_composite(path: Path) -> bool:
+    """A lesion cut out onto a flat black or white background (some of PAD-UFES-20's copy): not a photograph."""
+    pixels = np.asarray(load_rgb(path).resize((64, 64)), dtype=np.int16)
+    flat = (pixels.max(axis=2) <= 3) | (pixels.min(axis=2) >= 252)
+    return bool(flat.mean() >= 0.4)
+
+
+def nonlesion_paths(folder: Path, manifest: Path, split: str) -> list[Path]:
+    with manifest.open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["split"] == split]
+    paths = [folder / row["file"] for row in rows]
+    if not all(p.exists() for p in paths):
+        raise SystemExit(f"non-lesion images missing: python scripts/make_nonlesion_set.py --out {folder}")
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lesion-budget", type=float, default=DEFAULT_LESION_BUDGET)
     parser.add_argument("--margin", type=float, default=0.5, help="aim the choosing set at budget * margin")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/melanoscan-gate-cache"))
+    parser.add_argument("--nonlesion", type=Path, default=Path("/tmp/nonlesion"), help="make_nonlesion_set.py --out")
+    parser.add_argument("--manifest", type=Path, default=Path("bench/nonlesion_manifest.csv"))
+    parser.add_argument("--no-background", action="store_true", help="plain Mahalanobis distance, no non-lesions")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -182,18 +203,24 @@ def main(argv: list[str] | None = None) -> int:
     fit_samples = [s for samples in fit_sets.values() for s in samples]
     features = features_of(classifier, [s.path for s in fit_samples], args.cache)
     labels = np.asarray([TRAIN_CLASSES[s.label] for s in fit_samples])
-    gaussians = FeatureGaussians.fit(features, labels, args.components)
+    background = None
+    if not args.no_background:
+        dev = nonlesion_paths(args.nonlesion, args.manifest, "dev")
+        dev_features = features_of(classifier, dev, args.cache)
+        background = FeatureGaussians.fit(dev_features, np.full(len(dev), "non_lesion"), BACKGROUND_COMPONENTS)
+    gaussians = NotALesionScore(FeatureGaussians.fit(features, labels, args.components), background)
 
     per_source, scores, refused = {}, [], []
     for name, samples in choose_sets.items():
-        paths = [s.path for s in samples]
-        source_scores = gaussians.score(features_of(classifier, paths, args.cache))
+        paths = [s.path for s in samples if not is_composite(s.path)]
+        source_scores = gaussians(features_of(classifier, paths, args.cache))
         source_refused = photo_gate_reasons(paths) != ""
         scores.append(source_scores)
         refused.append(source_refused)
         per_source[name] = (source_scores, source_refused)
     all_scores, all_refused = np.concatenate(scores), np.concatenate(refused)
-    threshold = choose_threshold(all_scores, all_refused, args.lesion_budget * args.margin)
+    target = args.lesion_budget * args.margin
+    threshold = max(choose_threshold(s, r, target) for s, r in per_source.values())
 
     gate_path = args.model.with_suffix(".gate.npz")
     digest = gaussians.save(gate_path)
@@ -203,11 +230,19 @@ def main(argv: list[str] | None = None) -> int:
         "gate_file": gate_path.name,
         "gate_sha256": digest,
         "not_a_lesion_threshold": round(threshold, 4),
-        "score": "squared Mahalanobis distance / D to the nearest class (shared low-rank + isotropic covariance)",
-        "components": gaussians.basis.shape[1],
-        "fitted_on": {name: len(samples) for name, samples in fit_sets.items()},
+        "score": (
+            "squared Mahalanobis distance / D to the nearest training lesion class (shared low-rank + isotropic"
+            " covariance) minus that to a Gaussian of non-lesion images"
+            if background is not None
+            else "squared Mahalanobis distance / D to the nearest training lesion class"
+        ),
+        "components": gaussians.lesions.basis.shape[1],
+        "fitted_on": {
+            **{name: len(samples) for name, samples in fit_sets.items()},
+            **({"nonlesion_dev": len(background.means) and len(dev)} if background is not None else {}),
+        },
         "threshold_choice": {
-            "target_lesion_refusal": args.lesion_budget * args.margin,
+            "target_lesion_refusal_per_source": target,
             "budget": args.lesion_budget,
             "per_source": {
                 name: {
