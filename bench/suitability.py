@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     screener = Screener(Classifier(args.model))
-    print(f"model {screener.spec.name} {screener.spec.version}; gates: {[getattr(g, '__name__', type(g).__name__) for g in screener.gates]}")
+    names = [getattr(gate, "__name__", type(gate).__name__) for gate in screener.gates]
+    print(f"model {screener.spec.name} {screener.spec.version}; gates: {names}")
     header = "| set | images | sent back | rate | reasons |\n|---|---:|---:|---:|---|"
     parts = [REPORT, CHOOSE] if args.choose else [REPORT]
     for part in parts:
@@ -82,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     paths = [args.nonlesion / row["file"] for row in rows]
     missing = [p for p in paths if not p.exists()]
     if missing:
-        raise SystemExit(f"{len(missing)} non-lesion images missing: run scripts/make_nonlesion_set.py --out {args.nonlesion}")
+        raise SystemExit(
+            f"{len(missing)} non-lesion images missing: run scripts/make_nonlesion_set.py --out {args.nonlesion}"
+        )
     reasons = reasons_for(screener, paths, args.cache)
     print(f"\nNon-lesion images (target: at least {NONLESION_TARGET:.0%} refused)\n\n{header}")
     for kind in sorted({row["kind"] for row in rows}):

@@ -33,11 +33,11 @@ FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
-WORDS_EN = (
+WORDS_EN = (  # noqa: SIM905
     "the patient should see a doctor when the mole changes size shape or colour and any new spot after age "
     "thirty deserves a look results are not a diagnosis terms of service privacy policy account settings"
 ).split()
-WORDS_KO = "피부 병원 진료 예약 안내 결과 사진 다시 찍어 주세요 개인정보 처리방침 이용약관 확인 취소 설정".split()
+WORDS_KO = "피부 병원 진료 예약 안내 결과 사진 다시 찍어 주세요 개인정보 처리방침 이용약관 확인 취소 설정".split()  # noqa: SIM905
 
 
 def split_of(source: str) -> str:
@@ -146,7 +146,12 @@ def screenshot(rng: random.Random) -> Image.Image:
             card = tuple(max(0, c - 12) for c in bg) if not dark else (44, 44, 52)
             draw.rounded_rectangle((10, y, width - 10, y + 90), radius=8, fill=card)
             words = WORDS_KO if rng.random() < 0.5 else WORDS_EN
-            draw.text((24, y + 12), " ".join(rng.choice(words) for _ in range(6)), fill=(200, 200, 200) if dark else (30, 30, 30), font=face)
+            draw.text(
+                (24, y + 12),
+                " ".join(rng.choice(words) for _ in range(6)),
+                fill=(200, 200, 200) if dark else (30, 30, 30),
+                font=face,
+            )
             y += 110
     return image
 
@@ -204,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         save("photographed_text", f"rendered:photographed_text:{i}", "whole", text_page(rng, photographed=True))
         save("screenshot", f"rendered:screenshot:{i}", "whole", screenshot(rng))
         save("noise", f"rendered:noise:{i}", "whole", noise(rng))
-    faces = [image for _, source, image in photos if source in ("skimage.data.astronaut", "matplotlib:grace_hopper.jpg")]
+    faces = [
+        image for _, source, image in photos if source in ("skimage.data.astronaut", "matplotlib:grace_hopper.jpg")
+    ]
     scenes = [image for kind, _, image in photos if kind == "wallpaper"]
     for i in range(args.rendered):
         save("face_from_afar", f"rendered:face_from_afar:{i}", "whole", face_from_afar(rng, faces, scenes))

@@ -20,7 +20,12 @@ def text_page_png() -> bytes:
     draw = ImageDraw.Draw(page)
     font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 20)
     for row in range(26):
-        draw.text((24, 24 + row * 29), "The quick brown fox jumps over the lazy dog, page 12. " * 2, fill=(10, 10, 10), font=font)
+        draw.text(
+            (24, 24 + row * 29),
+            "The quick brown fox jumps over the lazy dog, page 12. " * 2,
+            fill=(10, 10, 10),
+            font=font,
+        )
     out = io.BytesIO()
     page.save(out, "PNG")
     return out.getvalue()
@@ -50,7 +55,12 @@ def test_a_page_of_text_is_sent_back_as_not_a_lesion_and_counted(live_server):
     response = post(live_server, text_page_png(), "?explain=1&lang=ko", name="page.png")
     body = response.json()
     assert response.status_code == 200
-    assert (body["status"], body["retake_reason"], body["advice"], body["label"]) == ("retake", "not_a_lesion", "retake", None)
+    assert (body["status"], body["retake_reason"], body["advice"], body["label"]) == (
+        "retake",
+        "not_a_lesion",
+        "retake",
+        None,
+    )
     assert body["heatmap"] is None
     assert "피부의 점" in body["message"]
     metrics = requests.get(live_server.url + "/metrics", timeout=10).text
@@ -66,7 +76,11 @@ def test_a_bad_explain_value_is_a_clear_400(live_server, tiny_images):
 def test_openapi_lists_the_new_reasons_and_the_heatmap(live_server):
     spec = requests.get(live_server.url + "/api/v1/openapi.json", timeout=10).json()
     screening = spec["components"]["schemas"]["Screening"]["properties"]
-    assert set(screening["retake_reason"]["enum"]) == set(RETAKE_REASONS) >= {"not_a_lesion", "blurry", "too_dark", "overexposed"}
+    assert (
+        set(screening["retake_reason"]["enum"])
+        == set(RETAKE_REASONS)
+        >= {"not_a_lesion", "blurry", "too_dark", "overexposed"}
+    )
     assert "heatmap" in screening
     params = {p["name"] for p in spec["paths"][SCREENINGS]["post"]["parameters"]}
     assert "explain" in params

@@ -96,3 +96,21 @@ def test_shipped_files_match_their_metadata(model_path):
     assert hashlib.sha256(model_path.read_bytes()).hexdigest() == meta["onnx_sha256"]
     gate = model_path.parent / meta["suitability"]["gate_file"]
     assert hashlib.sha256(gate.read_bytes()).hexdigest() == meta["suitability"]["gate_sha256"]
+
+
+def test_the_shipped_graph_is_the_previous_model_plus_outputs(model_path):
+    """Strip what add_explanation_outputs added and the bytes are the previous release's, so the weights and
+    the logits are the same by construction (the metadata names that file's hash)."""
+    meta = json.loads(spec_path_for(model_path).read_text(encoding="utf-8"))["explanation_outputs"]
+    model = onnx.load(str(model_path))
+    graph = model.graph
+    added = [n for n in graph.node if n.name.startswith("explain/")]
+    assert added, "the shipped graph has the explanation nodes"
+    for field, keep in (
+        (graph.node, [n for n in graph.node if not n.name.startswith("explain/")]),
+        (graph.initializer, [i for i in graph.initializer if not i.name.startswith("explain/")]),
+        (graph.output, [o for o in graph.output if o.name not in ("cam", "features")]),
+    ):
+        del field[:]
+        field.extend(keep)
+    assert hashlib.sha256(model.SerializeToString()).hexdigest() == meta["from_onnx_sha256"]

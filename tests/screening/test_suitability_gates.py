@@ -28,7 +28,12 @@ def text_page() -> Image.Image:
     draw = ImageDraw.Draw(page)
     font = ImageFont.truetype(FONT, 22)
     for row in range(24):
-        draw.text((30, 30 + row * 30), "Terms of service and privacy policy for your account " * 2, fill=(20, 20, 20), font=font)
+        draw.text(
+            (30, 30 + row * 30),
+            "Terms of service and privacy policy for your account " * 2,
+            fill=(20, 20, 20),
+            font=font,
+        )
     return page
 
 

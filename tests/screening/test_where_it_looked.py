@@ -45,7 +45,12 @@ def test_the_map_lies_on_the_lesion_more_than_a_shuffled_map(classifier, tiny_im
         assert grid.min() == 0.0 and grid.max() == 1.0
         on.append(mass_on_lesion(photo, grid, outcome.heatmap.crop))
         shuffled.append(
-            np.mean([mass_on_lesion(photo, rng.permutation(grid.ravel()).reshape(grid.shape), outcome.heatmap.crop) for _ in range(5)])
+            np.mean(
+                [
+                    mass_on_lesion(photo, rng.permutation(grid.ravel()).reshape(grid.shape), outcome.heatmap.crop)
+                    for _ in range(5)
+                ]
+            )
         )
     on_mean, shuffled_mean = float(np.mean(on)), float(np.mean(shuffled))
     assert on_mean > 1.3 * shuffled_mean, (on, shuffled)
@@ -60,7 +65,15 @@ def test_crop_box_is_the_centre_crop_the_model_sees():
 
 
 def test_the_map_is_of_the_class_the_answer_is_about():
-    classes = ("melanoma", "nevus", "seborrheic_keratosis", "basal_cell_carcinoma", "actinic_keratosis", "vascular_lesion", "dermatofibroma")
+    classes = (
+        "melanoma",
+        "nevus",
+        "seborrheic_keratosis",
+        "basal_cell_carcinoma",
+        "actinic_keratosis",
+        "vascular_lesion",
+        "dermatofibroma",
+    )
     spec = ModelSpec(name="t", version="0", classes=classes, melanoma_alert_threshold=0.2)
     cam = np.zeros((7, 7, 7))
     for c in range(7):

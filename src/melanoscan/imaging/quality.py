@@ -54,9 +54,7 @@ def photo_stats(image: Image.Image) -> PhotoStats:
         rgb = rgb.reduce(side // (2 * _FOCUS_VIEW))
     grey = Image.fromarray(np.asarray(rgb, dtype=np.float32).mean(axis=2), mode="F")
     pixels = np.asarray(grey.resize((_FOCUS_VIEW, _FOCUS_VIEW), Image.Resampling.BOX), dtype=np.float64)
-    laplacian = (
-        pixels[:-2, 1:-1] + pixels[2:, 1:-1] + pixels[1:-1, :-2] + pixels[1:-1, 2:] - 4.0 * pixels[1:-1, 1:-1]
-    )
+    laplacian = pixels[:-2, 1:-1] + pixels[2:, 1:-1] + pixels[1:-1, :-2] + pixels[1:-1, 2:] - 4.0 * pixels[1:-1, 1:-1]
     return PhotoStats(
         bright_level=float(np.percentile(thumbnail, 95)),
         clipped_fraction=float((thumbnail >= CLIPPED_LEVEL).mean()),

@@ -127,8 +127,10 @@ def add_explanation_outputs(model: onnx.ModelProto, mirrored: Sequence[bool] | N
         nodes.append(helper.make_node("Conv", [head.feature_map, kernel], [cam], name=cam))
         if flip:
             flipped = f"explain/{i}/unflipped"
-            consts = [(f"explain/{i}/{k}", np.asarray([v], dtype=np.int64)) for k, v in
-                      (("starts", -1), ("ends", np.iinfo(np.int64).min), ("axes", 3), ("steps", -1))]
+            consts = [
+                (f"explain/{i}/{k}", np.asarray([v], dtype=np.int64))
+                for k, v in (("starts", -1), ("ends", np.iinfo(np.int64).min), ("axes", 3), ("steps", -1))
+            ]
             initializers.extend(numpy_helper.from_array(value, name) for name, value in consts)
             nodes.append(helper.make_node("Slice", [cam, *(name for name, _ in consts)], [flipped], name=flipped))
             cam = flipped
@@ -144,7 +146,9 @@ def add_explanation_outputs(model: onnx.ModelProto, mirrored: Sequence[bool] | N
             cam = resized
         maps.append(cam)
     nodes.append(helper.make_node("Mean", maps, [CAM_OUTPUT], name="explain/cam_mean"))
-    nodes.append(helper.make_node("Concat", [h.pooled for h in heads], [FEATURES_OUTPUT], name="explain/features", axis=1))
+    nodes.append(
+        helper.make_node("Concat", [h.pooled for h in heads], [FEATURES_OUTPUT], name="explain/features", axis=1)
+    )
     graph.node.extend(nodes)
     graph.initializer.extend(initializers)
     (n_classes,) = classes

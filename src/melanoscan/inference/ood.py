@@ -46,9 +46,7 @@ class FeatureGaussians:
     residual_variance: float  # the mean variance of every other direction
 
     @classmethod
-    def fit(
-        cls, features: np.ndarray, labels: np.ndarray, components: int = DEFAULT_COMPONENTS
-    ) -> FeatureGaussians:
+    def fit(cls, features: np.ndarray, labels: np.ndarray, components: int = DEFAULT_COMPONENTS) -> FeatureGaussians:
         features = np.asarray(features, dtype=np.float64)
         labels = np.asarray(labels)
         labels = np.asarray([str(label) for label in labels])
@@ -82,7 +80,8 @@ class FeatureGaussians:
             principal = (projected**2 / self.variances).sum(axis=1)
             residual = np.maximum((diff**2).sum(axis=1) - (projected**2).sum(axis=1), 0.0) / self.residual_variance
             distances.append(principal + residual)
-        return np.min(np.stack(distances), axis=0) / self.means.shape[1]
+        nearest: np.ndarray = np.min(np.stack(distances), axis=0) / self.means.shape[1]
+        return nearest
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         return {

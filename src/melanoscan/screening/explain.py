@@ -30,7 +30,12 @@ class Heatmap:
         return {
             "label": self.label,
             "grid": [[round(float(v), 3) for v in row] for row in self.grid],
-            "crop": {"left": round(left, 5), "top": round(top, 5), "width": round(width, 5), "height": round(height, 5)},
+            "crop": {
+                "left": round(left, 5),
+                "top": round(top, 5),
+                "width": round(width, 5),
+                "height": round(height, 5),
+            },
         }
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from melanoscan.imaging.decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_upload
 from melanoscan.inference.engine import Classifier, Prediction
 from melanoscan.inference.spec import ModelSpec
-from melanoscan.screening.decision import DEFAULT_THRESHOLD, Decision, decide
+from melanoscan.screening.decision import DEFAULT_THRESHOLD, UNCERTAIN, Decision, decide
 from melanoscan.screening.explain import Heatmap, heatmap
 from melanoscan.screening.gates import Evidence, Gate, NotALesionGate, default_gates, first_reason
 
@@ -92,9 +92,9 @@ class Screener:
         for i, item in enumerate(decoded):
             features = prediction.features[i] if prediction.features is not None else None
             decision = self.decide(prediction.probabilities[i], self.gate(Evidence(item.image, features)))
-            shown = explain and prediction.cam is not None and decision.retake_reason in (None, "uncertain")
-            assert prediction.cam is not None or not shown
-            where = heatmap(prediction.cam[i], decision, self.spec, item.original_size) if shown else None  # type: ignore[index]
+            where = None
+            if explain and prediction.cam is not None and decision.retake_reason in (None, UNCERTAIN):
+                where = heatmap(prediction.cam[i], decision, self.spec, item.original_size)
             outcomes.append(Outcome(decision, self.spec, item.original_size, where))
         return outcomes
 

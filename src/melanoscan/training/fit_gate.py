@@ -84,9 +84,7 @@ def lesion_sets(part: str, ham_limit: int = 0) -> dict[str, list[Sample]]:
 
 def features_of(classifier: Classifier, paths: Sequence[Path], cache: Path | None, batch_size: int = 32) -> np.ndarray:
     """(N, D) pooled features, cached under `cache` by the model's hash and the list of files."""
-    key = hashlib.sha256(
-        (spec_hash(classifier) + "\n" + "\n".join(str(p) for p in paths)).encode()
-    ).hexdigest()[:20]
+    key = hashlib.sha256((spec_hash(classifier) + "\n" + "\n".join(str(p) for p in paths)).encode()).hexdigest()[:20]
     target = cache / f"features-{key}.npy" if cache else None
     if target is not None and target.exists():
         return np.load(target)
@@ -106,9 +104,10 @@ def features_of(classifier: Classifier, paths: Sequence[Path], cache: Path | Non
 
 
 def spec_hash(classifier: Classifier) -> str:
-    return str(classifier.spec.extra.get("onnx_sha256", "")) or hashlib.sha256(
-        classifier.model_path.read_bytes()
-    ).hexdigest()
+    return (
+        str(classifier.spec.extra.get("onnx_sha256", ""))
+        or hashlib.sha256(classifier.model_path.read_bytes()).hexdigest()
+    )
 
 
 def ensure_outputs(model_path: Path, check_images: Sequence[Path]) -> bool:

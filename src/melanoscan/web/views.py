@@ -48,7 +48,15 @@ CITIES: list[dict] = [
 ]
 
 # Files the service worker stores on install so the app opens offline (up to the upload).
-SHELL_STATIC = ["app.css", "app.js", "where.css", "where.js", "icons/icon-192.png", "icons/icon-512.png", "icons/apple-touch-icon.png"]
+SHELL_STATIC = [
+    "app.css",
+    "app.js",
+    "where.css",
+    "where.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/apple-touch-icon.png",
+]
 SHELL_LEAFLET = [
     "leaflet.css",
     "leaflet.js",
