@@ -5,7 +5,9 @@
 #   libtcmalloc-minimal4 (faster CPU training steps when LD_PRELOADed),
 #   postgresql (server binaries only: the storage and hospital tests also run against a throwaway
 #   cluster on 127.0.0.1 that scripts/postgres-for-tests.sh starts; Debian's own cluster is not used),
-#   redis-server (the binary only: the rate-limit tests start their own on 127.0.0.1, a free port).
+#   redis-server (the binary only: the rate-limit tests start their own on 127.0.0.1, a free port),
+#   gnome-backgrounds mate-backgrounds ukui-wallpapers lomiri-wallpapers desktop-base (real photographs and
+#   wallpapers for the non-lesion set of bench/suitability.py: scripts/make_nonlesion_set.py).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
@@ -14,6 +16,9 @@ ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || need+=(fonts-n
   || need+=(libtcmalloc-minimal4)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+for pkg in gnome-backgrounds mate-backgrounds ukui-wallpapers lomiri-wallpapers desktop-base; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "installing system packages: ${need[*]}"

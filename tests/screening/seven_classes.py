@@ -8,6 +8,7 @@ probability of the full softmax is known from the shipped model's own answer. ON
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -76,4 +77,7 @@ def write_seven_class_model(folder: Path, extra_logits: tuple[float, float, floa
     spec = json.loads(spec_path_for(MODEL).read_text(encoding="utf-8"))
     spec.update({"classes": list(SEVEN), "version": "7-class-test", **metadata})
     spec_path_for(path).write_text(json.dumps(spec), encoding="utf-8")
+    if "suitability" in spec:  # same network, same features: the shipped gate statistics apply
+        gate = spec["suitability"]["gate_file"]
+        shutil.copyfile(MODEL.parent / gate, folder / gate)
     return path

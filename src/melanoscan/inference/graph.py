@@ -62,7 +62,8 @@ def find_heads(model: onnx.ModelProto) -> list[Head]:
         current = node.output[0]
         gemm = None
         while True:
-            following = consumers.get(current, [])
+            # (the explanation nodes this module adds read the pooled vector too: they are not the path)
+            following = [n for n in consumers.get(current, []) if not n.name.startswith("explain/")]
             if len(following) != 1:
                 break
             (nxt,) = following

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 from melanoscan.imaging.decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_upload
 from melanoscan.inference.engine import Classifier, Prediction
@@ -66,6 +67,10 @@ class Screener:
     def decode(self, data: bytes) -> DecodedImage:
         """Untrusted bytes -> upright RGB (JPEGs decoded at the smallest scale the model still needs)."""
         return decode_upload(data, max_pixels=self.max_pixels, draft_size=self.spec.resize_size)
+
+    def probabilities(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """(N, C) calibrated probabilities over every output of the model."""
+        return self.classifier.predict_proba(images)
 
     def predict(self, decoded: Sequence[DecodedImage]) -> Prediction:
         """Calibrated probabilities over every output of the model, with its maps and features when it has them."""
