@@ -116,8 +116,6 @@ def add_explanation_outputs(model: onnx.ModelProto, mirrored: Sequence[bool] | N
         return shape.dim[2].dim_value, shape.dim[3].dim_value
 
     sizes = [spatial(head.feature_map) for head in heads]
-    known = [s for s in sizes if s is not None]
-    largest = max(known) if known else None
 
     graph = model.graph
     nodes, initializers, maps = [], [], []
@@ -135,16 +133,34 @@ def add_explanation_outputs(model: onnx.ModelProto, mirrored: Sequence[bool] | N
             initializers.extend(numpy_helper.from_array(value, name) for name, value in consts)
             nodes.append(helper.make_node("Slice", [cam, *(name for name, _ in consts)], [flipped], name=flipped))
             cam = flipped
-        if size is not None and largest is not None and size != largest:
-            scales = f"explain/{i}/scales"
-            initializers.append(
-                numpy_helper.from_array(
-                    np.asarray([1, 1, largest[0] / size[0], largest[1] / size[1]], dtype=np.float32), scales
-                )
-            )
-            resized = f"explain/{i}/resized"
-            nodes.append(helper.make_node("Resize", [cam, "", scales], [resized], name=resized, mode="linear"))
-            cam = resized
+        if i > 0 and (None in sizes or size != sizes[0]):
+            # Members at other input sizes: resize this map to the first member's (dynamic shapes, so by Shape).
+            names = {k: f"explain/{i}/{k}" for k in ("ref_shape", "own_shape", "lead", "spatial", "sizes", "resized")}
+            consts = {f"explain/{i}/s0": [0], f"explain/{i}/s2": [2], f"explain/{i}/s4": [4]}
+            initializers.extend(numpy_helper.from_array(np.asarray(v, dtype=np.int64), k) for k, v in consts.items())
+            nodes += [
+                helper.make_node("Shape", ["explain/0/cam"], [names["ref_shape"]], name=names["ref_shape"]),
+                helper.make_node("Shape", [cam], [names["own_shape"]], name=names["own_shape"]),
+                helper.make_node(
+                    "Slice",
+                    [names["own_shape"], f"explain/{i}/s0", f"explain/{i}/s2"],
+                    [names["lead"]],
+                    name=names["lead"],
+                ),
+                helper.make_node(
+                    "Slice",
+                    [names["ref_shape"], f"explain/{i}/s2", f"explain/{i}/s4"],
+                    [names["spatial"]],
+                    name=names["spatial"],
+                ),
+                helper.make_node(
+                    "Concat", [names["lead"], names["spatial"]], [names["sizes"]], name=names["sizes"], axis=0
+                ),
+                helper.make_node(
+                    "Resize", [cam, "", "", names["sizes"]], [names["resized"]], name=names["resized"], mode="linear"
+                ),
+            ]
+            cam = names["resized"]
         maps.append(cam)
     nodes.append(helper.make_node("Mean", maps, [CAM_OUTPUT], name="explain/cam_mean"))
     nodes.append(

@@ -18,6 +18,7 @@ gated: nothing we measured told it apart reliably from a real close-up.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from melanoscan.inference.ood import NotALesionScore
 from melanoscan.inference.spec import ModelSpec
 from melanoscan.screening.decision import BLANK_PHOTO, BLURRY, NOT_A_LESION, OVEREXPOSED, TOO_DARK
 
+log = logging.getLogger("melanoscan.gates")
 GATE_REASONS: tuple[str, ...] = (BLANK_PHOTO, NOT_A_LESION, TOO_DARK, OVEREXPOSED, BLURRY)
 
 # Chosen on the choosing part of the lesion photos (bench/suitability.py --choose prints the percentiles).
@@ -86,6 +88,9 @@ class NotALesionGate:
         if not config:
             return None
         path = Path(model_path).parent / config["gate_file"]
+        if not path.exists():
+            log.warning("model metadata names %s but it is missing: the not_a_lesion gate is OFF", path)
+            return None
         return cls(NotALesionScore.load(path), float(config["not_a_lesion_threshold"]))
 
 
