@@ -39,6 +39,23 @@ EN: dict[str, object] = {
         "Please take the photo again: it looks blank, with almost nothing in it (lens covered, too dark or "
         "washed out?). Use bright, even light and get close so the spot fills the middle of the frame."
     ),
+    "retake_not_a_lesion": (
+        "Please take the photo again: this does not look like a close-up of a skin spot (text, a screen, a "
+        "scene or a face from afar cannot be screened). Photograph only the spot, about 10 cm away, so it fills "
+        "the middle of the frame, in bright, even light."
+    ),
+    "retake_blurry": (
+        "Please take the photo again: it is blurry. Hold the phone steady with both hands or rest your elbow, "
+        "tap the spot on the screen to focus, and wait a moment before taking the photo."
+    ),
+    "retake_too_dark": (
+        "Please take the photo again: it is too dark to see the spot. Move to bright daylight or a well-lit room; "
+        "avoid your own shadow falling on the skin."
+    ),
+    "retake_overexposed": (
+        "Please take the photo again: it is too bright or washed out (flash glare or direct sun). Turn the flash "
+        "off and use bright but indirect light."
+    ),
     "disclaimer": (
         "melanoscan is a screening aid, not a diagnosis and not a medical device. It learned from dermatoscope "
         "images, not phone photos, and knows only melanoma, moles and seborrheic keratosis, not other skin cancers. "
@@ -62,6 +79,7 @@ EN: dict[str, object] = {
         "invalid_coordinates": "Give lat and lon as decimal degrees (WGS84), e.g. lat=37.5665&lon=126.978.",
         "invalid_limit": "limit must be a whole number from 1 to 50.",
         "invalid_dermatology": "dermatology must be true or false.",
+        "invalid_explain": "explain must be 1 or 0 (true or false).",
     },
 }
 
@@ -96,6 +114,22 @@ KO: dict[str, object] = {
         "다시 찍어 주세요. 사진이 거의 비어 있습니다(렌즈가 가려졌거나 너무 어둡거나 밝지 않나요?). "
         "밝고 고른 빛에서 점이 화면 가운데 크게 나오도록 가까이에서 찍어 주세요."
     ),
+    "retake_not_a_lesion": (
+        "다시 찍어 주세요. 피부의 점을 가까이서 찍은 사진으로 보이지 않습니다(글자, 화면, 풍경, 멀리서 찍은 얼굴은 "
+        "확인할 수 없습니다). 점만 약 10cm 거리에서 화면 가운데를 채우도록 밝고 고른 빛에서 찍어 주세요."
+    ),
+    "retake_blurry": (
+        "다시 찍어 주세요. 사진이 흐립니다. 휴대폰을 두 손으로 잡거나 팔꿈치를 받쳐 흔들리지 않게 하고, "
+        "화면에서 점을 눌러 초점을 맞춘 뒤 잠시 기다렸다가 찍으세요."
+    ),
+    "retake_too_dark": (
+        "다시 찍어 주세요. 너무 어두워서 점이 잘 보이지 않습니다. 밝은 햇빛 아래나 조명이 밝은 방에서 찍고, "
+        "피부에 내 그림자가 지지 않게 하세요."
+    ),
+    "retake_overexposed": (
+        "다시 찍어 주세요. 사진이 너무 밝거나 하얗게 날아갔습니다(플래시 반사나 직사광선). 플래시를 끄고 "
+        "밝지만 직접 비치지 않는 빛에서 찍으세요."
+    ),
     "disclaimer": (
         "멜라노스캔은 선별 보조 도구이며 진단이 아니고 의료기기도 아닙니다. 휴대폰 사진이 아닌 피부확대경 사진으로 "
         "학습했고 흑색종·모반·지루각화증만 알며 다른 피부암은 알아보지 못합니다. 결과와 관계없이 점이 변하거나 "
@@ -119,6 +153,7 @@ KO: dict[str, object] = {
         "invalid_coordinates": "위도(lat)와 경도(lon)를 십진수 도(WGS84)로 보내 주세요. 예: lat=37.5665&lon=126.978",
         "invalid_limit": "limit는 1에서 50 사이의 정수여야 합니다.",
         "invalid_dermatology": "dermatology는 true 또는 false여야 합니다.",
+        "invalid_explain": "explain은 1 또는 0(true 또는 false)이어야 합니다.",
     },
 }
 

@@ -8,6 +8,7 @@ import uuid
 
 from live_server import MODEL
 from melanoscan.inference.spec import ModelSpec, spec_path_for
+from melanoscan.screening.decision import RETAKE_REASONS
 
 # Every API test runs the shipped model, so its alert threshold is the one the answers must follow.
 SHIPPED_ALERT_THRESHOLD = ModelSpec.load(spec_path_for(MODEL)).melanoma_alert_threshold
@@ -42,11 +43,11 @@ def check_screening(
         assert top_p >= threshold and body["retake_reason"] is None
         assert body["label"] == top_label and body["probability"] == top_p
     else:
-        assert body["status"] == "retake" and body["retake_reason"] in ("uncertain", "blank_photo")
+        assert body["status"] == "retake" and body["retake_reason"] in RETAKE_REASONS
         assert body["label"] is None and body["probability"] is None
         if body["retake_reason"] == "uncertain":
             assert top_p < threshold
-        else:  # a blank photo is sent back whatever the model said, and raises no alert
+        else:  # a suitability gate sends a photo back whatever the model said, and raises no alert
             assert body["melanoma_alert"] is False and body["hospitals_url"] is None
             assert body["carcinoma_alert"] is False and body["advice"] == "retake"
             _check_common(body)

@@ -101,3 +101,11 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_run(tmp_path):
     # The odd byte comes out as the JSON escape \udcff: valid UTF-8, and the same surrogate os.walk gave
     assert os.fsencode(folder / "bad\udcff.jpg") == odd
     assert any(row["path"] == str(folder / "bad\udcff.jpg") for row in rows)
+
+
+def test_explain_adds_the_heat_map_to_json_lines(tiny_images):
+    run = classify("--json", "--explain", str(tiny_images[0]))
+    assert run.returncode == 0, run.stderr
+    (line,) = run.stdout.splitlines()
+    heat = json.loads(line)["heatmap"]
+    assert len(heat["grid"]) == 7 and set(heat["crop"]) == {"left", "top", "width", "height"}

@@ -53,7 +53,8 @@ class Metrics:
         )
         self.retakes = Counter(
             "melanoscan_retakes_total",
-            "Photos sent back, by reason: uncertain (no class reached the threshold) or blank_photo.",
+            "Photos sent back, by reason: uncertain (no class reached the threshold) or a suitability gate's"
+            " (blank_photo, too_dark, overexposed, not_a_lesion, blurry).",
             ["reason"],
             registry=self.registry,
         )

@@ -63,7 +63,7 @@ OPERATIONS: dict[str, Operation] = {
             429: (_ERROR, "Too many screenings from this client; `Retry-After` says when to retry."),
             500: (_ERROR, "Unexpected server error (should not happen)."),
         },
-        query=schemas.Language,
+        query=schemas.ScreeningQuery,
         headers=schemas.LanguageHeader,
         form=schemas.ScreeningUpload,
     ),

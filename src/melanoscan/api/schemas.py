@@ -64,6 +64,14 @@ class Language(BaseModel):
     )
 
 
+class ScreeningQuery(Language):
+    explain: Literal["1", "0", "true", "false", "yes", "no", ""] | SkipJsonSchema[None] = Field(
+        None,
+        description="1: also return `heatmap`, where the model looked (a coarse grid, never the photo).",
+        json_schema_extra=_absent_when_unset,
+    )
+
+
 class LanguageHeader(BaseModel):
     accept_language: str | SkipJsonSchema[None] = Field(
         None,
@@ -88,6 +96,23 @@ class Probabilities(_Shape):
 class ModelInfo(_Shape):
     name: str
     version: str
+
+
+class HeatmapCrop(_Shape):
+    """The part of the upright photo the grid covers (the model's centre crop), in fractions of its size."""
+
+    left: float = Field(ge=0, le=1)
+    top: float = Field(ge=0, le=1)
+    width: float = Field(ge=0, le=1)
+    height: float = Field(ge=0, le=1)
+
+
+class Heatmap(_Shape):
+    """Where the model looked: the class activation map of `label`, scaled to 0..1, row 0 at the top."""
+
+    label: Label
+    grid: list[list[float]]
+    crop: HeatmapCrop
 
 
 class Screening(_Shape):
@@ -128,6 +153,10 @@ class Screening(_Shape):
     model: ModelInfo
     hospitals_url: str | None = Field(description="Hospital map page when melanoma_alert or carcinoma_alert is true.")
     screening_id: UUID
+    heatmap: Heatmap | None = Field(
+        None,
+        description="Only with ?explain=1: where the model looked; null when the photo was sent back by a check.",
+    )
 
 
 # ---------------------------------------------------------------- hospitals

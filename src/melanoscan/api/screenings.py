@@ -17,6 +17,17 @@ log = logging.getLogger("melanoscan.api")
 bp = Blueprint("screenings", __name__)
 
 FIELD = "image"
+TRUE, FALSE = frozenset({"1", "true", "yes"}), frozenset({"0", "false", "no", ""})
+
+
+def wants_explanation() -> bool:
+    """`?explain=1`: also return where the model looked (a coarse grid over the crop it saw, never the photo)."""
+    raw = request.args.get("explain", "").strip().lower()
+    if raw in TRUE:
+        return True
+    if raw in FALSE:
+        return False
+    raise MelanoscanError("invalid_explain", "`explain` must be 1 or 0 (true or false)", 400)
 
 
 def read_upload() -> bytes:
@@ -41,9 +52,10 @@ def create_screening():  # type: ignore[no-untyped-def]
     state = service(current_app)
     lang = i18n.request_lang()
     try:
+        explain = wants_explanation()
         data = read_upload()
         started = time.perf_counter()
-        outcome = state.screener.screen(data)
+        outcome = state.screener.screen(data, explain=explain)
     except MelanoscanError as exc:
         state.metrics.rejected.labels(exc.code).inc()
         raise
@@ -81,7 +93,10 @@ def create_screening():  # type: ignore[no-untyped-def]
     if decision.retake_reason:
         state.metrics.retakes.labels(decision.retake_reason).inc()
 
-    response = jsonify({**answer(decision, spec, lang), "screening_id": screening_id})
+    body = {**answer(decision, spec, lang), "screening_id": screening_id}
+    if explain:  # null when the photo was sent back by a gate or the model has no maps
+        body["heatmap"] = outcome.heatmap.to_dict() if outcome.heatmap is not None else None
+    response = jsonify(body)
     response.headers["Content-Language"] = lang
     response.headers["Cache-Control"] = "no-store"
     return response

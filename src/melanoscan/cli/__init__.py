@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("melanoscan.training.train", "train a model on ISIC 2017 + HAM10000 (needs the train extra)"),
     "cv": ("melanoscan.training.cv", "cross-validate a training recipe: out-of-fold predictions, figures per source"),
     "export": ("melanoscan.training.export", "calibrate and export a trained checkpoint to ONNX + metadata"),
+    "fit-gate": ("melanoscan.training.fit_gate", "fit a model's not_a_lesion gate (adds CAM/feature outputs first)"),
     "evaluate": ("melanoscan.training.evaluate", "evaluate an ONNX model: metrics.json and plots"),
     "model-card": ("melanoscan.training.model_card", "write docs/model-card.md from metrics.json"),
 }

@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--lang", choices=("en", "ko"), default="en")
     parser.add_argument("--batch-size", type=positive_int, default=32)
+    parser.add_argument(
+        "--explain", action="store_true", help="with --json: add `heatmap`, where the model looked (as the API's)"
+    )
     args = parser.parse_args(argv)
 
     # A file name that is not valid UTF-8 (os.walk hands it over with surrogates) must not end the run.
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 errors[path] = (exc.code, exc.message)
             except OSError as exc:
                 errors[path] = ("unreadable_file", exc.strerror or str(exc))
-        outcomes = dict(zip(batch_paths, screener.screen_decoded(decoded), strict=True))
+        outcomes = dict(zip(batch_paths, screener.screen_decoded(decoded, explain=args.explain), strict=True))
         for path in paths[start : start + args.batch_size]:
             if path in errors:
                 failed += 1
@@ -118,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     print(f"{path}\terror\t{message}", file=sys.stderr)
                 continue
-            result = answer(outcomes[path].decision, classifier.spec, args.lang)
+            outcome = outcomes[path]
+            result = answer(outcome.decision, classifier.spec, args.lang)
+            if args.explain:
+                result["heatmap"] = outcome.heatmap.to_dict() if outcome.heatmap is not None else None
             print(
                 json.dumps({"path": str(path), **result}, ensure_ascii=False) if args.json else plain_line(path, result)
             )

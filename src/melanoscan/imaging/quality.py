@@ -9,6 +9,8 @@ it), so a photo below BLANK_SPREAD is sent back as blank with no risk to a real 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 
@@ -24,3 +26,37 @@ def brightness_spread(image: Image.Image) -> float:
 
 def is_blank(image: Image.Image) -> bool:
     return brightness_spread(image) < BLANK_SPREAD
+
+
+# Photo statistics for the suitability gates (screening/gates.py): exposure and focus, measured on the region the
+# model sees, at the size it sees it. The thresholds there were chosen on real lesion photos (bench/suitability.py).
+_FOCUS_VIEW = 128  # the centre square is measured at this size (half the model's resize)
+CLIPPED_LEVEL = 250  # grey level at or above which a pixel counts as washed out
+
+
+@dataclass(frozen=True)
+class PhotoStats:
+    bright_level: float  # 95th percentile of grey levels: even the brightest part of a too-dark photo is dark
+    clipped_fraction: float  # share of pixels at or above CLIPPED_LEVEL: glare, a washed-out frame
+    sharpness: float  # standard deviation of the Laplacian of the grey centre crop (0-255 scale): focus and detail
+
+
+def photo_stats(image: Image.Image) -> PhotoStats:
+    """Exposure on a 128 px thumbnail of the whole photo; focus on the centre square, in floating point (integer
+    grey levels alone leave a Laplacian of about 1 on a perfectly smooth photo) at half the model's scale, where
+    sensor noise and JPEG blocks average out but a sharp lesion's edges and texture remain."""
+    thumbnail = np.asarray(image.convert("L").resize((128, 128), Image.Resampling.BOX), dtype=np.float64)
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    rgb = image.crop((left, top, left + side, top + side))
+    if side > 4 * _FOCUS_VIEW:
+        rgb = rgb.reduce(side // (2 * _FOCUS_VIEW))
+    grey = Image.fromarray(np.asarray(rgb, dtype=np.float32).mean(axis=2), mode="F")
+    pixels = np.asarray(grey.resize((_FOCUS_VIEW, _FOCUS_VIEW), Image.Resampling.BOX), dtype=np.float64)
+    laplacian = pixels[:-2, 1:-1] + pixels[2:, 1:-1] + pixels[1:-1, :-2] + pixels[1:-1, 2:] - 4.0 * pixels[1:-1, 1:-1]
+    return PhotoStats(
+        bright_level=float(np.percentile(thumbnail, 95)),
+        clipped_fraction=float((thumbnail >= CLIPPED_LEVEL).mean()),
+        sharpness=float(laplacian.std()),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -14,7 +15,7 @@ from PIL import Image
 
 from melanoscan.config import available_cores
 from melanoscan.imaging.preprocess import preprocess_batch
-from melanoscan.inference.spec import ModelSpec, spec_path_for
+from melanoscan.inference.spec import CAM_OUTPUT, FEATURES_OUTPUT, ModelSpec, spec_path_for
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -51,6 +52,16 @@ def check_model_matches_metadata(path: Path, spec: ModelSpec, session: ort.Infer
         raise ModelMismatch(f"{path} outputs {width} classes, its metadata names {len(spec.classes)}")
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """What the model says about a batch. `cam` and `features` are None for a graph without those outputs
+    (inference/graph.py adds them)."""
+
+    probabilities: np.ndarray  # (N, C), calibrated
+    cam: np.ndarray | None = None  # (N, C, h, w) class activation maps over the centre crop
+    features: np.ndarray | None = None  # (N, D) pooled penultimate features
+
+
 class Classifier:
     """Loads a model file and its metadata once; turns RGB images into class probabilities."""
 
@@ -68,6 +79,13 @@ class Classifier:
             str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self.input_name = self.session.get_inputs()[0].name
+        outputs = [o.name for o in self.session.get_outputs()]
+        self.logits_name = outputs[0]
+        self.has_cam = CAM_OUTPUT in outputs
+        self.has_features = FEATURES_OUTPUT in outputs
+        self._output_names = [self.logits_name] + [
+            name for name, present in ((CAM_OUTPUT, self.has_cam), (FEATURES_OUTPUT, self.has_features)) if present
+        ]
         check_model_matches_metadata(self.model_path, self.spec, self.session)
         # One inference at a time per process: ORT already uses every core for one batch, and
         # interleaving requests would only make each of them slower.
@@ -77,18 +95,33 @@ class Classifier:
     def classes(self) -> tuple[str, ...]:
         return self.spec.classes
 
+    def run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """(N, 3, S, S) float32 -> every output the graph has, by name (the logits under `logits_name`)."""
+        with self._lock:
+            outs = self.session.run(self._output_names, {self.input_name: batch.astype(np.float32, copy=False)})
+        return dict(zip(self._output_names, outs, strict=True))
+
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """(N, 3, S, S) float32 -> (N, C) raw logits."""
         with self._lock:
-            (out,) = self.session.run(None, {self.input_name: batch.astype(np.float32, copy=False)})
+            (out,) = self.session.run([self.logits_name], {self.input_name: batch.astype(np.float32, copy=False)})
         return cast(np.ndarray, out)
+
+    def predict(self, images: Sequence[Image.Image], batch_size: int = 32) -> Prediction:
+        """RGB images -> calibrated probabilities (temperature from the metadata), maps and features."""
+        chunks = [
+            self.run(preprocess_batch(images[i : i + batch_size], self.spec)) for i in range(0, len(images), batch_size)
+        ]
+        if not chunks:
+            return Prediction(np.zeros((0, len(self.classes))))
+
+        def joined(name: str) -> np.ndarray | None:
+            return np.concatenate([chunk[name] for chunk in chunks]) if name in chunks[0] else None
+
+        logits = joined(self.logits_name)
+        assert logits is not None
+        return Prediction(softmax(logits, self.spec.temperature), joined(CAM_OUTPUT), joined(FEATURES_OUTPUT))
 
     def predict_proba(self, images: Sequence[Image.Image], batch_size: int = 32) -> np.ndarray:
         """RGB images -> (N, C) calibrated probabilities (temperature from the metadata)."""
-        chunks = [
-            self.logits(preprocess_batch(images[i : i + batch_size], self.spec))
-            for i in range(0, len(images), batch_size)
-        ]
-        if not chunks:
-            return np.zeros((0, len(self.classes)))
-        return softmax(np.concatenate(chunks), self.spec.temperature)
+        return self.predict(images, batch_size).probabilities

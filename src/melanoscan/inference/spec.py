@@ -17,6 +17,9 @@ SERVICE_CLASSES: tuple[str, ...] = ("melanoma", "nevus", "seborrheic_keratosis")
 # Outputs that raise the carcinoma alert when a model has them (p(bcc) + p(ak) >= carcinoma_alert_threshold).
 CARCINOMA_CLASSES: tuple[str, ...] = ("basal_cell_carcinoma", "actinic_keratosis")
 CLASSES: tuple[str, ...] = SERVICE_CLASSES  # the default class order of a model
+# Outputs a graph may have after its logits (inference/graph.py adds them): the class activation maps
+# (N, C, h, w) and the pooled penultimate features (N, D) that the photo-suitability gate measures.
+CAM_OUTPUT, FEATURES_OUTPUT = "cam", "features"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ as they are, so it behaves exactly as before). When the model has basal cell car
 outputs, their summed probability from the full softmax raises `carcinoma_alert` at the model's threshold:
 another skin cancer or a pre-cancer that the service cannot name.
 
-A photo that a suitability gate sends back (a blank frame, imaging/quality.py) is sent back whatever the
+A photo that a suitability gate sends back (screening/gates.py: blank, too dark, overexposed, not a lesion,
+blurry) is sent back whatever the
 probabilities say, and raises no alert: the model's answer about such a photo means nothing.
 """
 
@@ -29,8 +30,11 @@ from melanoscan.inference.spec import CARCINOMA_CLASSES, SERVICE_CLASSES
 
 DEFAULT_THRESHOLD = 0.5
 MELANOMA = "melanoma"
-UNCERTAIN, BLANK_PHOTO = "uncertain", "blank_photo"  # why a photo is sent back
-RETAKE_REASONS: tuple[str, ...] = (UNCERTAIN, BLANK_PHOTO)  # a new suitability gate adds its reason here
+# Why a photo is sent back: uncertain (no class reached the threshold), or a suitability gate's reason
+# (screening/gates.py).
+UNCERTAIN, BLANK_PHOTO = "uncertain", "blank_photo"
+TOO_DARK, OVEREXPOSED, NOT_A_LESION, BLURRY = "too_dark", "overexposed", "not_a_lesion", "blurry"
+RETAKE_REASONS: tuple[str, ...] = (UNCERTAIN, BLANK_PHOTO, TOO_DARK, OVEREXPOSED, NOT_A_LESION, BLURRY)
 SEE_DERMATOLOGIST, RETAKE, MONITOR = "see_dermatologist", "retake", "monitor"  # the advice every client gives
 ADVICE: tuple[str, ...] = (SEE_DERMATOLOGIST, RETAKE, MONITOR)
 

@@ -1,48 +1,40 @@
-"""One screening, step by step: decode -> model -> suitability gates -> decide.
+"""One screening, step by step: decode -> model -> suitability gates -> decide (-> where it looked).
 
     screener = Screener(Classifier(path), threshold=0.5)
     outcome = screener.screen(upload_bytes)          # raises ImageRejected for an unusable upload
     outcomes = screener.screen_decoded(decoded_list) # a batch (the CLI, the evaluation)
+    outcome = screener.screen(upload_bytes, explain=True)  # outcome.heatmap: the class activation map
 
-A gate looks at the decoded photo and names a retake reason (or None); the first one that speaks sends
-the photo back whatever the model said. Today: the blank-photo check. A photo-suitability gate
-(not_a_lesion, blurry, too_dark, overexposed) is one more entry in `gates`; a heat map fills
-`Outcome.heatmap`. Neither needs the API or the CLI to change.
+A gate looks at the decoded photo and the model's pooled features and names a retake reason (or None); the
+first one that speaks sends the photo back whatever the model said (screening/gates.py: blank_photo, too_dark,
+overexposed, not_a_lesion, blurry). API, CLI and evaluation all get them from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from melanoscan.imaging.decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_upload
-from melanoscan.imaging.quality import is_blank
-from melanoscan.inference.engine import Classifier
+from melanoscan.inference.engine import Classifier, Prediction
 from melanoscan.inference.spec import ModelSpec
-from melanoscan.screening.decision import BLANK_PHOTO, DEFAULT_THRESHOLD, Decision, decide
-
-Gate = Callable[[Image.Image], str | None]  # a retake reason, or None: the photo may be screened
-
-
-def blank_photo_gate(image: Image.Image) -> str | None:
-    """A nearly uniform frame (covered lens, a wall): nothing to screen."""
-    return BLANK_PHOTO if is_blank(image) else None
-
-
-DEFAULT_GATES: tuple[Gate, ...] = (blank_photo_gate,)
+from melanoscan.screening.decision import DEFAULT_THRESHOLD, UNCERTAIN, Decision, decide
+from melanoscan.screening.explain import Heatmap, heatmap
+from melanoscan.screening.gates import Evidence, Gate, NotALesionGate, default_gates, first_reason
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """Everything one screening found. `heatmap` (where the model looked) stays None until a model gives one."""
+    """Everything one screening found. `heatmap` (where the model looked): only when asked for, the model has
+    class activation maps, and the photo was not sent back by a gate."""
 
     decision: Decision
     spec: ModelSpec
     original_size: tuple[int, int]  # the upload as shown upright, before any downscaling
-    heatmap: np.ndarray | None = None
+    heatmap: Heatmap | None = None
 
 
 class Screener:
@@ -54,13 +46,18 @@ class Screener:
         *,
         threshold: float = DEFAULT_THRESHOLD,
         max_pixels: int = DEFAULT_MAX_PIXELS,
-        gates: Sequence[Gate] = DEFAULT_GATES,
+        gates: Sequence[Gate] | None = None,
     ) -> None:
+        """`gates`: None for every gate (screening/gates.py), the not_a_lesion one when the model's metadata
+        names its statistics and the graph gives features."""
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
         self.classifier = classifier
         self.threshold = threshold
         self.max_pixels = max_pixels
+        if gates is None:
+            not_a_lesion = NotALesionGate.for_model(classifier.model_path, classifier.spec)
+            gates = default_gates(not_a_lesion if classifier.has_features else None)
         self.gates = tuple(gates)
 
     @property
@@ -75,12 +72,12 @@ class Screener:
         """(N, C) calibrated probabilities over every output of the model."""
         return self.classifier.predict_proba(images)
 
-    def gate(self, image: Image.Image) -> str | None:
-        for check in self.gates:
-            reason = check(image)
-            if reason is not None:
-                return reason
-        return None
+    def predict(self, decoded: Sequence[DecodedImage]) -> Prediction:
+        """Calibrated probabilities over every output of the model, with its maps and features when it has them."""
+        return self.classifier.predict([item.image for item in decoded])
+
+    def gate(self, evidence: Evidence) -> str | None:
+        return first_reason(self.gates, evidence)
 
     def decide(self, probabilities: Sequence[float] | np.ndarray, retake_reason: str | None = None) -> Decision:
         """The service's rule and alerts for one row of model probabilities."""
@@ -94,14 +91,18 @@ class Screener:
             retake_reason=retake_reason,
         )
 
-    def screen_decoded(self, decoded: Sequence[DecodedImage]) -> list[Outcome]:
-        images = [item.image for item in decoded]
-        probabilities = self.probabilities(images)
-        return [
-            Outcome(self.decide(row, self.gate(item.image)), self.spec, item.original_size)
-            for item, row in zip(decoded, probabilities, strict=True)
-        ]
+    def screen_decoded(self, decoded: Sequence[DecodedImage], *, explain: bool = False) -> list[Outcome]:
+        prediction = self.predict(decoded)
+        outcomes = []
+        for i, item in enumerate(decoded):
+            features = prediction.features[i] if prediction.features is not None else None
+            decision = self.decide(prediction.probabilities[i], self.gate(Evidence(item.image, features)))
+            where = None
+            if explain and prediction.cam is not None and decision.retake_reason in (None, UNCERTAIN):
+                where = heatmap(prediction.cam[i], decision, self.spec, item.original_size)
+            outcomes.append(Outcome(decision, self.spec, item.original_size, where))
+        return outcomes
 
-    def screen(self, data: bytes) -> Outcome:
-        """One upload, start to end."""
-        return self.screen_decoded([self.decode(data)])[0]
+    def screen(self, data: bytes, *, explain: bool = False) -> Outcome:
+        """One upload, start to end; `explain`: also where the model looked."""
+        return self.screen_decoded([self.decode(data)], explain=explain)[0]

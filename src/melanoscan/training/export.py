@@ -166,6 +166,15 @@ def export_onnx(network: torch.nn.Module, image_size: int, path: Path) -> None:
         output_names=["logits"],
         dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
     )
+    # The same outputs the shipped model got by surgery: class activation maps and pooled features.
+    import onnx
+
+    from melanoscan.inference.graph import add_explanation_outputs
+
+    tta = isinstance(network, AveragedLogits) and network.tta
+    members = len(network.members) if isinstance(network, AveragedLogits) else 1
+    mirrored = [False, True] * members if tta else None
+    onnx.save(add_explanation_outputs(onnx.load(str(path)), mirrored), str(path))
 
 
 def onnx_parity(path: Path, network: torch.nn.Module, batch: torch.Tensor) -> float:
@@ -173,7 +182,7 @@ def onnx_parity(path: Path, network: torch.nn.Module, batch: torch.Tensor) -> fl
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (ort_logits,) = session.run(None, {"image": batch.numpy()})
+    (ort_logits,) = session.run(["logits"], {"image": batch.numpy()})
     with torch.no_grad():
         torch_logits = network(batch).numpy()
     return float(np.abs(ort_logits - torch_logits).max())

@@ -61,6 +61,8 @@ GUIDE_IMAGES = ["guide/good.svg", "guide/far.svg", "guide/blurry.svg", "guide/da
 SHELL_STATIC = [
     "app.css",
     "app.js",
+    "where.css",
+    "where.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/apple-touch-icon.png",

@@ -274,7 +274,7 @@
     state.xhr = xhr;
     // Every handler first checks that this is still the upload of the photo in the preview.
     function current() { return state.xhr === xhr; }
-    xhr.open("POST", cfg.api.screenings + "?lang=" + encodeURIComponent(state.lang));
+    xhr.open("POST", cfg.api.screenings + "?explain=1&lang=" + encodeURIComponent(state.lang));
     xhr.timeout = UPLOAD_TIMEOUT_MS;
     xhr.setRequestHeader("Accept", "application/json");
     setProgress("uploading", 0);
@@ -290,6 +290,7 @@
       if (xhr.status === 200 && body && body.status) {
         state.result = body;
         renderResult(body, true);
+        if (window.MelanoscanWhere) window.MelanoscanWhere.show(body.heatmap, state.lang);
       } else {
         renderError(errorKey(xhr.status, body), true);
       }
