@@ -35,6 +35,9 @@ class Settings:
     threshold: float = 0.5
     max_upload_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
+    decode_memory_mb: int = 256  # decoded bytes one upload may take (pictures + decoder copies); over: 413
+    threads: int = 16  # gunicorn threads per worker: uploads are read concurrently, decoded one at a time
+    client_read_timeout: float = 10.0  # seconds a client may send nothing before its connection is closed
     ort_threads: int = 0  # 0: every core available to the process
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "&copy; OpenStreetMap contributors"

@@ -33,7 +33,7 @@ class InMemoryRequest(Request):
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the WSGI app. The model is loaded once here, per process (gunicorn: per worker)."""
-    from melanoscan.api import errors, ops, ratelimit, request_log, screenings
+    from melanoscan.api import errors, ops, ratelimit, request_log, screenings, transport
     from melanoscan.api.metrics import Metrics
     from melanoscan.api.state import EXTENSION, ServiceState
     from melanoscan.hospitals import api as hospitals_api
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(hospitals_api.bp)
     app.register_blueprint(web_views.bp)
     app.after_request(security_headers)
+    app.wsgi_app = transport.BodyErrors(app.wsgi_app)  # type: ignore[method-assign]  # body read errors -> 400/408
     return app
 
 

@@ -47,7 +47,10 @@ def create_screening():  # type: ignore[no-untyped-def]
         data = read_upload()
         started = time.perf_counter()
         decoded = decode_upload(
-            data, max_pixels=state.settings.max_pixels, draft_size=state.classifier.spec.resize_size
+            data,
+            max_pixels=state.settings.max_pixels,
+            draft_size=state.classifier.spec.resize_size,
+            memory_budget=state.settings.decode_memory_mb * 2**20,
         )
         probs = state.classifier.predict_proba([decoded.image])[0]
     except (ApiError, ImageRejected) as exc:

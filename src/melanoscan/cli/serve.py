@@ -96,13 +96,16 @@ def _builtin_defaults() -> dict[str, Any]:
     os.environ.setdefault("MELANOSCAN_ORT_THREADS", str(max(1, cores // workers)))
     return {
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": "melanoscan.serving.worker.ThreadWorker",
+        "threads": Settings.from_env().threads,
+        "logger_class": "melanoscan.serving.glogging.PrivateLogger",
         "timeout": 30,
         "graceful_timeout": 20,
         "limit_request_line": 4094,
         "limit_request_fields": 50,
         "limit_request_field_size": 8190,
         "accesslog": None,
+        "access_log_format": '"%(r)s" %(s)s %(b)s %(L)ss "%(a)s"',
         "control_socket_disable": True,
     }
 

@@ -1,0 +1,59 @@
+"""Errors of the request body's transport become our JSON errors, not 500s with a traceback.
+
+    app.wsgi_app = transport.BodyErrors(app.wsgi_app)
+
+The server reads the body while Werkzeug parses the form. A malformed chunked body (gunicorn raises
+InvalidChunkSize or ChunkMissingTerminator from inside that read), a client that stops sending (a read
+timeout, see melanoscan.serving.worker) or one that disconnects would otherwise escape as an unexpected
+exception: a 500 and a traceback per request. Here every failure of a read becomes a Werkzeug HTTP error
+(400, or 408 for a timeout) that the API's error handlers answer in JSON. (gunicorn then fails to drain
+the rest of the body and closes the connection, so nothing after the bad chunk is read as a request.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout
+
+
+class _GuardedInput:
+    """wsgi.input whose read errors surface as Werkzeug HTTP errors."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _guard(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self._stream, method)(*args)
+        except HTTPException:
+            raise
+        except TimeoutError as exc:
+            raise RequestTimeout("The upload arrived too slowly; the connection was closed.") from exc
+        except Exception as exc:
+            raise BadRequest(f"The request body is malformed or incomplete ({type(exc).__name__}).") from exc
+
+    def read(self, *args: Any) -> bytes:
+        return self._guard("read", *args)
+
+    def readline(self, *args: Any) -> bytes:
+        return self._guard("readline", *args)
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        return self._guard("readlines", *args)
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
+
+
+class BodyErrors:
+    """WSGI middleware: guards wsgi.input."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if "wsgi.input" in environ:
+            environ["wsgi.input"] = _GuardedInput(environ["wsgi.input"])
+        return self.app(environ, start_response)
