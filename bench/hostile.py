@@ -110,7 +110,7 @@ def main() -> int:
             )
             row = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else None
         except subprocess.TimeoutExpired:
-            print(f"{name:34} {'':>10} {'TIMEOUT (> %.0f s)' % args.timeout:28}")
+            print(f"{name:34} {'':>10} {f'TIMEOUT (> {args.timeout:.0f} s)':28}")
             over += 1
             continue
         if row is None:

@@ -16,8 +16,13 @@ from typing import Any
 from gunicorn import glogging
 
 ACCESS_LOG_FORMAT = '"%(r)s" %(s)s %(b)s %(L)ss "%(a)s"'  # no %(h)s: the client's address
-_IPV4 = r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
-_IPV6 = r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
+_V4 = r"(?:\d{1,3}\.){3}\d{1,3}"
+_IPV4 = rf"(?<![\w.]){_V4}(?![\w.])"
+# Compressed (with "::") or full eight-group IPv6, optionally ending in an IPv4 part; not a time like 05:04:33.
+_IPV6 = (
+    rf"(?<![\w:])(?:(?=[0-9A-Fa-f:.]*::)(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}(?:{_V4}|[0-9A-Fa-f]{{0,4}})"
+    rf"|(?:[0-9A-Fa-f]{{1,4}}:){{7}}[0-9A-Fa-f]{{1,4}}|(?:[0-9A-Fa-f]{{1,4}}:){{6}}{_V4})(?![\w:.])"
+)
 _ADDRESS = re.compile(f"{_IPV4}|{_IPV6}")
 
 
