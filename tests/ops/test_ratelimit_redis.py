@@ -55,7 +55,11 @@ def worker(tmp_path: Path, name: str, storage_url: str, monkeypatch: pytest.Monk
     monkeypatch.setenv("MELANOSCAN_RATELIMIT_SCREENINGS", "3/minute")
     monkeypatch.setenv("MELANOSCAN_RATELIMIT_STORAGE_URL", storage_url)
     monkeypatch.delenv("MELANOSCAN_TRUSTED_PROXIES", raising=False)
+    # Separate data dirs stand for separate hosts: sharing one Redis, they share the key secret (deploy.md).
+    monkeypatch.setenv("MELANOSCAN_RATELIMIT_KEY_SECRET", "shared-by-every-host")
     (tmp_path / name).mkdir()
+    if not name.startswith("w"):  # an installation with no configured secret
+        monkeypatch.delenv("MELANOSCAN_RATELIMIT_KEY_SECRET", raising=False)
     return create_app(data_dir=str(tmp_path / name), ort_threads=1).test_client()
 
 
@@ -86,3 +90,14 @@ def test_screenings_go_on_when_redis_goes_away(tmp_path, monkeypatch, redis_url)
     assert screen(client) == 200
     redis.Redis.from_url(redis_url).shutdown(nosave=True)
     assert screen(client) == 200  # fails open to in-memory counting, never a 500
+
+
+def test_without_a_configured_secret_each_installation_hashes_clients_differently(tmp_path, monkeypatch, redis_url):  # type: ignore[no-untyped-def]
+    """The default secret is random per installation (data dir): two installations sharing one Redis do not
+    share counters unless given the same MELANOSCAN_RATELIMIT_KEY_SECRET, and no key is a constant's HMAC."""
+    monkeypatch.delenv("MELANOSCAN_RATELIMIT_KEY_SECRET", raising=False)
+    first, second = (worker(tmp_path, name, redis_url, monkeypatch) for name in ("j1", "j2"))
+    assert [screen(first) for _ in range(3)] == [200, 200, 200]
+    assert screen(second) == 200  # counted under another installation's key
+    assert screen(first) == 429
+    assert (tmp_path / "j1" / "ratelimit.key").read_bytes() != (tmp_path / "j2" / "ratelimit.key").read_bytes()
