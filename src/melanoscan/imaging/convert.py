@@ -38,8 +38,10 @@ def to_rgb(image: Image.Image, factor: int = 1) -> Image.Image:
     """Any Pillow mode -> 8-bit RGB shrunk by `factor` (box filter). Transparency goes over white."""
     if image.mode == "RGB":
         return image.reduce(factor) if factor > 1 else image
-    if image.mode == "L" and factor > 1:
-        return image.reduce(factor).convert("RGB")
+    if image.mode in ("L", "I", "F") and factor > 1:
+        # Box-filter 8-bit grey, 32-bit integer and float pixels natively first (one pass in C, no copies):
+        # the grey scale is then found on the small picture. A NaN or infinity blacks out its block only.
+        return to_rgb(image.reduce(factor))
     scale = _numeric_scale(image) if image.mode in _NUMERIC else None
     width, height = image.size
     if width * height <= BAND_PIXELS:
