@@ -15,7 +15,6 @@ from hostile_corpus import lesion, lesion_jpeg, png_chunk, save
 from PIL import Image
 
 
-
 @dataclass(frozen=True)
 class Bomb:
     name: str
