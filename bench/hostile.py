@@ -8,11 +8,18 @@ peak-RSS mark (/proc/self/clear_refs), then does exactly what the API does with 
 the model's draft size, then the classifier. It prints the peak RSS growth over the warmed-up process (VmHWM
 minus VmRSS before), the CPU seconds (user + system, all threads) and the outcome (200 or the 4xx code).
 Budgets (issue 14): growth <= 300 MB and CPU <= 2 s for every upload under the 20 MiB limit.
+
+    python bench/hostile.py --burst 16      # the same files over HTTP, 16 clients at once, to a real server
+
+--burst starts `melanoscan serve` (gunicorn, 2 workers, the repo's gunicorn.conf.py, 20 MiB upload limit,
+rate limit off), sends every case from N concurrent clients (each case once, in a shuffled order), samples
+each worker's RSS every 20 ms (psutil) and prints the statuses and each worker's peak RSS over its idle RSS.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -84,16 +91,86 @@ def _case_bytes(name: str) -> bytes:
     return _cases()[name]()  # type: ignore[operator]
 
 
+def burst(clients: int, only: str) -> int:
+    """Every case over HTTP from `clients` concurrent clients; prints statuses and per-worker peak RSS growth."""
+    import random
+    import tempfile
+    import threading
+    from collections import Counter
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psutil
+    import requests
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from live_server import LiveServer
+
+    cases = {name: make() for name, make in _cases().items() if only in name}  # type: ignore[operator]
+    server = LiveServer(
+        Path(tempfile.mkdtemp()) / "burst", "--workers", "2", env={"MELANOSCAN_MAX_UPLOAD_BYTES": str(20 * 2**20)}
+    )
+    try:
+        server.wait_ready()
+        workers = psutil.Process(server.process.pid).children(recursive=True)
+        for _ in range(4):  # warm every worker up on a real photo
+            photo = next((ROOT / "tests" / "data" / "isic" / "tiny").glob("*.jpg")).read_bytes()
+            requests.post(f"{server.url}/api/v1/screenings", files={"image": ("a.jpg", photo)}, timeout=60)
+        idle = {w.pid: w.memory_info().rss for w in workers}
+        peak = dict(idle)
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                for w in workers:
+                    with contextlib.suppress(psutil.Error):
+                        peak[w.pid] = max(peak[w.pid], w.memory_info().rss)
+                time.sleep(0.02)
+
+        def send(item: tuple[str, bytes]) -> tuple[str, int, float]:
+            started = time.perf_counter()
+            answer = requests.post(f"{server.url}/api/v1/screenings", files={"image": (item[0], item[1])}, timeout=120)
+            return item[0], answer.status_code, time.perf_counter() - started
+
+        order = list(cases.items())
+        random.Random(0).shuffle(order)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            results = list(pool.map(send, order))
+        elapsed = time.perf_counter() - started
+        stop.set()
+        sampler.join()
+        statuses = Counter(status for _, status, _ in results)
+        print(
+            f"{len(results)} uploads ({sum(map(len, cases.values())) / 2**20:.0f} MiB) from {clients} clients in "
+            f"{elapsed:.1f} s; statuses {dict(sorted(statuses.items()))}; slowest {max(r[2] for r in results):.1f} s"
+        )
+        for pid in idle:
+            print(
+                f"worker {pid}: idle {idle[pid] / 2**20:.0f} MiB, peak {peak[pid] / 2**20:.0f} MiB, "
+                f"growth {(peak[pid] - idle[pid]) / 2**20:.0f} MiB"
+            )
+        log = server.log_path.read_text(errors="replace")
+        print(f"tracebacks in the server log: {log.count('Traceback')}; 5xx: {sum(s >= 500 for s in statuses)}")
+        return 0
+    finally:
+        server.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="run the cases whose name contains this")
     parser.add_argument("--corpus", action="store_true", help="also run the first hostile corpus (tests/imaging)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds one case may take")
+    parser.add_argument("--burst", type=int, default=0, help="send every case over HTTP from this many clients")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return 0
+    if args.burst:
+        return burst(args.burst, args.only)
     names = [n for n in _cases() if args.only in n and (args.corpus or not n.startswith("corpus:"))]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
     print(f"{'case':34} {'bytes':>10} {'outcome':28} {'peak MB':>8} {'cpu s':>7} {'wall s':>7}")

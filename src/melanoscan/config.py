@@ -37,6 +37,7 @@ class Settings:
     max_pixels: int = 50_000_000
     decode_memory_mb: int = 256  # decoded bytes one upload may take (pictures + decoder copies); over: 413
     threads: int = 16  # gunicorn threads per worker: uploads are read concurrently, decoded one at a time
+    upload_slots: int = 1  # requests with a body handled at once per process (memory: about one upload each)
     client_read_timeout: float = 10.0  # seconds a client may send nothing before its connection is closed
     ort_threads: int = 0  # 0: every core available to the process
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(hospitals_api.bp)
     app.register_blueprint(web_views.bp)
     app.after_request(security_headers)
-    app.wsgi_app = transport.BodyErrors(app.wsgi_app)  # type: ignore[method-assign]  # body read errors -> 400/408
+    # body read errors -> 400/408; requests with a body run settings.upload_slots at a time per process
+    app.wsgi_app = transport.BodyErrors(app.wsgi_app, settings.upload_slots)  # type: ignore[method-assign]
     return app
 
 

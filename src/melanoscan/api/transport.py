@@ -12,6 +12,7 @@ the rest of the body and closes the connection, so nothing after the bad chunk i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -48,12 +49,27 @@ class _GuardedInput:
 
 
 class BodyErrors:
-    """WSGI middleware: guards wsgi.input."""
+    """WSGI middleware: guards wsgi.input, and lets at most `upload_slots` requests with a body run at once in
+    this process. Threaded workers read many requests concurrently; each upload held in memory (the body and
+    its copy, up to twice the upload limit) plus its decoding would add up, so requests with a body queue
+    here, before their body is read, and a worker's memory grows by about `upload_slots` uploads at most.
+    Requests without a body (/healthz, pages, hospitals) never wait."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], upload_slots: int = 1) -> None:
         self.app = app
+        self.slots = threading.BoundedSemaphore(max(1, upload_slots))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if "wsgi.input" in environ:
             environ["wsgi.input"] = _GuardedInput(environ["wsgi.input"])
-        return self.app(environ, start_response)
+        if not _has_body(environ):
+            return self.app(environ, start_response)
+        with self.slots:
+            response = self.app(environ, start_response)
+            return list(response)  # produced while the slot is held (JSON answers are one small chunk)
+
+
+def _has_body(environ: dict[str, Any]) -> bool:
+    length = environ.get("CONTENT_LENGTH") or "0"
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return chunked or (length.isdigit() and int(length) > 0)

