@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,15 +68,7 @@ def make_app(**overrides):  # type: ignore[no-untyped-def]
     """create_app with one ORT thread and no rate limit (tests send many screenings from one client)."""
     from melanoscan.api import create_app
 
-    saved = os.environ.get("MELANOSCAN_RATELIMIT_ENABLED")
-    os.environ["MELANOSCAN_RATELIMIT_ENABLED"] = "0"
-    try:
-        return create_app(**{"ort_threads": 1, **overrides})
-    finally:
-        if saved is None:
-            os.environ.pop("MELANOSCAN_RATELIMIT_ENABLED", None)
-        else:
-            os.environ["MELANOSCAN_RATELIMIT_ENABLED"] = saved
+    return create_app(**{"ort_threads": 1, "ratelimit_enabled": False, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 
 from live_server import MODEL
@@ -17,7 +18,9 @@ KEYS = {
     "probability",
     "probabilities",
     "melanoma_alert",
+    "carcinoma_alert",
     "retake_reason",
+    "advice",
     "message",
     "disclaimer",
     "model",
@@ -45,11 +48,18 @@ def check_screening(
             assert top_p < threshold
         else:  # a blank photo is sent back whatever the model said, and raises no alert
             assert body["melanoma_alert"] is False and body["hospitals_url"] is None
+            assert body["carcinoma_alert"] is False and body["advice"] == "retake"
             _check_common(body)
             return
     alert = body["label"] == "melanoma" or (alert_threshold is not None and probs["melanoma"] >= alert_threshold)
     assert body["melanoma_alert"] is alert
+    assert body["carcinoma_alert"] is False  # the shipped model has no carcinoma outputs
     assert body["hospitals_url"] == ("/hospitals" if alert else None)
+    if alert:
+        assert body["advice"] == "see_dermatologist"
+    else:
+        assert body["advice"] == ("retake" if body["status"] == "retake" else "monitor")
+    assert re.search(r"\d[.,]\d", body["message"]) is None  # whole percent for people, never decimals
     _check_common(body)
 
 

@@ -159,7 +159,7 @@ def test_every_answer_carries_the_security_headers(client, path):
 
 
 def test_percentages_never_claim_certainty():
-    from melanoscan.api.results import percent
+    from melanoscan.texts import percent
 
     assert [percent(p) for p in (0.9976, 0.995, 0.9949, 0.5, 0.0051, 0.0049, 0.0)] == [
         ">99",

@@ -11,8 +11,8 @@ from contract import check_screening
 from PIL import Image
 
 from melanoscan.imaging.decode import decode_image
-from melanoscan.inference.decision import decide
 from melanoscan.inference.spec import spec_path_for
+from melanoscan.screening.decision import decide
 
 CLASSES = ("melanoma", "nevus", "seborrheic_keratosis")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from melanoscan.hospitals.loader import ensure_loaded, read_table
-from melanoscan.hospitals.models import Hospital
 from melanoscan.storage.db import make_engine, make_session_factory
+from melanoscan.storage.models import Hospital
 
 
 def _factory(database_url):

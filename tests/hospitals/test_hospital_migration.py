@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import inspect, select
 
 from melanoscan.hospitals.loader import ensure_loaded, read_table
-from melanoscan.hospitals.models import Hospital
+from melanoscan.storage import migrate
 from melanoscan.storage.db import make_engine, make_session_factory
+from melanoscan.storage.models import Hospital
 
-migrate = pytest.importorskip("melanoscan.storage.migrate")
 SHIPPED_ROWS = len(read_table())
 
 

@@ -28,11 +28,14 @@ def upload(client, data: bytes, query: str = "", environ: dict | None = None, **
 
 
 @pytest.fixture
-def limited_app(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "1")
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_SCREENINGS", "3/minute")
-    monkeypatch.delenv("MELANOSCAN_TRUSTED_PROXIES", raising=False)
-    return create_app(data_dir=str(tmp_path), ort_threads=1)
+def limited_app(tmp_path):  # type: ignore[no-untyped-def]
+    return create_app(
+        data_dir=str(tmp_path),
+        ort_threads=1,
+        ratelimit_enabled=True,
+        ratelimit_screenings="3/minute",
+        trusted_proxies=0,
+    )
 
 
 @pytest.fixture
@@ -81,11 +84,9 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(limited_app):  # type:
     assert statuses == [200, 200, 200, 429]  # a forged header does not buy a fresh bucket
 
 
-def test_forwarded_for_is_the_client_behind_a_trusted_proxy(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "1")
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_SCREENINGS", "2/minute")
-    monkeypatch.setenv("MELANOSCAN_TRUSTED_PROXIES", "1")
-    client = create_app(data_dir=str(tmp_path), ort_threads=1).test_client()
+def test_forwarded_for_is_the_client_behind_a_trusted_proxy(tmp_path):  # type: ignore[no-untyped-def]
+    settings = {"ratelimit_enabled": True, "ratelimit_screenings": "2/minute", "trusted_proxies": 1}
+    client = create_app(data_dir=str(tmp_path), ort_threads=1, **settings).test_client()
     photo = TINY[2].read_bytes()
     proxy = {"REMOTE_ADDR": "127.0.0.1"}
     a = [upload(client, photo, environ=proxy, **{"X-Forwarded-For": "192.0.2.1"}).status_code for _ in range(3)]
@@ -93,10 +94,9 @@ def test_forwarded_for_is_the_client_behind_a_trusted_proxy(tmp_path, monkeypatc
     assert a == [200, 200, 429] and b == 200
 
 
-def test_limits_can_be_turned_off(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "0")
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_SCREENINGS", "1/minute")
-    client = create_app(data_dir=str(tmp_path), ort_threads=1).test_client()
+def test_limits_can_be_turned_off(tmp_path):  # type: ignore[no-untyped-def]
+    settings = {"ratelimit_enabled": False, "ratelimit_screenings": "1/minute"}
+    client = create_app(data_dir=str(tmp_path), ort_threads=1, **settings).test_client()
     assert [upload(client, TINY[0].read_bytes()).status_code for _ in range(3)] == [200, 200, 200]
 
 
@@ -144,8 +144,7 @@ def test_rate_limited_requests_are_logged_with_their_id(limited_app, captured): 
 
 # ------------------------------------------------------------------------------------ database down
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_database_down_screening_still_answers(kind, tmp_path, monkeypatch, captured):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "0")
+def test_database_down_screening_still_answers(kind, tmp_path, captured):  # type: ignore[no-untyped-def]
     if kind == "sqlite":
         blocker = tmp_path / "not-a-dir"
         blocker.write_text("a file where the database's folder should be")
@@ -153,7 +152,7 @@ def test_database_down_screening_still_answers(kind, tmp_path, monkeypatch, capt
     else:
         pytest.importorskip("psycopg")
         url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/melanoscan?connect_timeout=2"
-    app = create_app(data_dir=str(tmp_path), database_url=url, ort_threads=1)  # starts despite the database
+    app = create_app(data_dir=str(tmp_path), database_url=url, ort_threads=1, ratelimit_enabled=False)  # starts anyway
     client = app.test_client()
     response = upload(client, TINY[5].read_bytes())
     assert response.status_code == 200
@@ -183,10 +182,9 @@ def test_database_down_screening_still_answers(kind, tmp_path, monkeypatch, capt
         [b"Content-Disposition: form-data", b'Content-Disposition: form-data; name="photo"; filename="p.jpg"'],
     ],
 )
-def test_multipart_parts_without_a_name_are_a_400_not_a_500(parts, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_multipart_parts_without_a_name_are_a_400_not_a_500(parts, tmp_path):  # type: ignore[no-untyped-def]
     """Found by the Schemathesis test: unnamed parts made the missing-field message crash (500)."""
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "0")
-    client = create_app(data_dir=str(tmp_path), ort_threads=1).test_client()
+    client = create_app(data_dir=str(tmp_path), ort_threads=1, ratelimit_enabled=False).test_client()
     body = b"".join(b"--XX\r\n" + head + b"\r\n\r\nabc\r\n" for head in parts) + b"--XX--\r\n"
     response = client.post(SCREENINGS, data=body, content_type="multipart/form-data; boundary=XX")
     assert response.status_code == 400

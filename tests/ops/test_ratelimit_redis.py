@@ -50,17 +50,13 @@ def redis_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     server.wait(timeout=10)
 
 
-def worker(tmp_path: Path, name: str, storage_url: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_ENABLED", "1")
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_SCREENINGS", "3/minute")
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_STORAGE_URL", storage_url)
-    monkeypatch.delenv("MELANOSCAN_TRUSTED_PROXIES", raising=False)
-    # Separate data dirs stand for separate hosts: sharing one Redis, they share the key secret (deploy.md).
-    monkeypatch.setenv("MELANOSCAN_RATELIMIT_KEY_SECRET", "shared-by-every-host")
+def worker(tmp_path: Path, name: str, storage_url: str, secret: str = "shared-by-every-host"):  # type: ignore[no-untyped-def]
+    """One worker with its own data dir. Separate data dirs stand for separate hosts: sharing one Redis, they
+    share the key secret (deploy.md); secret="" is an installation with no configured secret."""
     (tmp_path / name).mkdir()
-    if not name.startswith("w"):  # an installation with no configured secret
-        monkeypatch.delenv("MELANOSCAN_RATELIMIT_KEY_SECRET", raising=False)
-    return create_app(data_dir=str(tmp_path / name), ort_threads=1).test_client()
+    limits = {"ratelimit_enabled": True, "ratelimit_screenings": "3/minute", "ratelimit_storage_url": storage_url}
+    settings = {"ratelimit_key_secret": secret, "trusted_proxies": 0, **limits}
+    return create_app(data_dir=str(tmp_path / name), ort_threads=1, **settings).test_client()
 
 
 def screen(client) -> int:  # type: ignore[no-untyped-def]
@@ -68,8 +64,8 @@ def screen(client) -> int:  # type: ignore[no-untyped-def]
     return client.post(SCREENINGS, data=data, environ_base={"REMOTE_ADDR": CLIENT_IP}).status_code
 
 
-def test_two_workers_share_one_limit_through_redis(tmp_path, monkeypatch, redis_url):  # type: ignore[no-untyped-def]
-    first, second = (worker(tmp_path, name, redis_url, monkeypatch) for name in ("w1", "w2"))
+def test_two_workers_share_one_limit_through_redis(tmp_path, redis_url):  # type: ignore[no-untyped-def]
+    first, second = (worker(tmp_path, name, redis_url) for name in ("w1", "w2"))
     assert [screen(first), screen(second), screen(first)] == [200, 200, 200]
     assert screen(second) == 429  # the 4th request in the minute, whichever worker gets it
     assert screen(first) == 429
@@ -78,25 +74,24 @@ def test_two_workers_share_one_limit_through_redis(tmp_path, monkeypatch, redis_
     assert keys and CLIENT_IP.encode() not in keys
 
 
-def test_with_memory_storage_each_worker_counts_alone(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def test_with_memory_storage_each_worker_counts_alone(tmp_path):  # type: ignore[no-untyped-def]
     """The documented default's limit: N workers let a client through up to N times the limit."""
-    first, second = (worker(tmp_path, name, "memory://", monkeypatch) for name in ("w1", "w2"))
+    first, second = (worker(tmp_path, name, "memory://") for name in ("w1", "w2"))
     assert [screen(first) for _ in range(3)] == [200, 200, 200]
     assert screen(first) == 429 and screen(second) == 200
 
 
-def test_screenings_go_on_when_redis_goes_away(tmp_path, monkeypatch, redis_url):  # type: ignore[no-untyped-def]
-    client = worker(tmp_path, "w1", redis_url, monkeypatch)
+def test_screenings_go_on_when_redis_goes_away(tmp_path, redis_url):  # type: ignore[no-untyped-def]
+    client = worker(tmp_path, "w1", redis_url)
     assert screen(client) == 200
     redis.Redis.from_url(redis_url).shutdown(nosave=True)
     assert screen(client) == 200  # fails open to in-memory counting, never a 500
 
 
-def test_without_a_configured_secret_each_installation_hashes_clients_differently(tmp_path, monkeypatch, redis_url):  # type: ignore[no-untyped-def]
+def test_without_a_configured_secret_each_installation_hashes_clients_differently(tmp_path, redis_url):  # type: ignore[no-untyped-def]
     """The default secret is random per installation (data dir): two installations sharing one Redis do not
     share counters unless given the same MELANOSCAN_RATELIMIT_KEY_SECRET, and no key is a constant's HMAC."""
-    monkeypatch.delenv("MELANOSCAN_RATELIMIT_KEY_SECRET", raising=False)
-    first, second = (worker(tmp_path, name, redis_url, monkeypatch) for name in ("j1", "j2"))
+    first, second = (worker(tmp_path, name, redis_url, secret="") for name in ("j1", "j2"))
     assert [screen(first) for _ in range(3)] == [200, 200, 200]
     assert screen(second) == 200  # counted under another installation's key
     assert screen(first) == 429

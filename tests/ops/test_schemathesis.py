@@ -22,18 +22,8 @@ MAX_EXAMPLES = 25
 
 @pytest.fixture(scope="module")
 def api_app(tmp_path_factory):  # type: ignore[no-untyped-def]
-    import os
-
-    saved = os.environ.get("MELANOSCAN_RATELIMIT_ENABLED")
-    os.environ["MELANOSCAN_RATELIMIT_ENABLED"] = "0"  # Schemathesis is one very busy client
-    try:
-        app = create_app(data_dir=str(tmp_path_factory.mktemp("schemathesis")), ort_threads=1)
-    finally:
-        if saved is None:
-            os.environ.pop("MELANOSCAN_RATELIMIT_ENABLED", None)
-        else:
-            os.environ["MELANOSCAN_RATELIMIT_ENABLED"] = saved
-    return app
+    # Schemathesis is one very busy client: no rate limit.
+    return create_app(data_dir=str(tmp_path_factory.mktemp("schemathesis")), ort_threads=1, ratelimit_enabled=False)
 
 
 # The schema is needed at collection time (one test per operation) without starting the app; it is the

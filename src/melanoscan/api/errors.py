@@ -8,7 +8,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from melanoscan.api import i18n
-from melanoscan.imaging.errors import ImageRejected
+from melanoscan.errors import MelanoscanError
 
 log = logging.getLogger("melanoscan.api")
 
@@ -23,14 +23,6 @@ _HTTP_CODES = {
 }
 
 
-class ApiError(Exception):
-    """An error the API answers on purpose (as opposed to a bug)."""
-
-    def __init__(self, code: str, message: str, status: int) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-
 def error_response(code: str, message: str, status: int) -> tuple[Response, int]:
     lang = i18n.request_lang()
     response = jsonify({"error": {"code": code, "message": i18n.error_text(lang, code, message)}})
@@ -39,12 +31,9 @@ def error_response(code: str, message: str, status: int) -> tuple[Response, int]
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
-        return error_response(exc.code, exc.message, exc.status)
-
-    @app.errorhandler(ImageRejected)
-    def _rejected(exc: ImageRejected):  # type: ignore[no-untyped-def]
+    @app.errorhandler(MelanoscanError)
+    def _answered(exc: MelanoscanError) -> tuple[Response, int]:
+        """Every error raised on purpose (a bad upload, a bad query): its code, message and status."""
         return error_response(exc.code, exc.message, exc.status)
 
     @app.errorhandler(HTTPException)

@@ -3,12 +3,12 @@
 Under gunicorn every worker is its own process with its own counters. By default /metrics shows the
 worker that happened to answer the scrape. Set PROMETHEUS_MULTIPROC_DIR (an empty, writable folder) in
 the environment *before* the server starts to get figures summed over all workers: prometheus_client
-then keeps values in files there, gunicorn.conf.py wipes it on start and marks dead workers.
+then keeps values in files there (it reads that variable itself), Settings.prometheus_multiproc_dir tells
+/metrics to sum them, and gunicorn.conf.py wipes the folder on start and marks dead workers.
 """
 
 from __future__ import annotations
 
-import os
 import time
 
 from flask import Flask, Response, g, request
@@ -19,7 +19,8 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, multiproc_dir: str = "") -> None:
+        self.multiproc_dir = multiproc_dir
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "melanoscan_http_requests_total",
@@ -43,6 +44,11 @@ class Metrics:
         self.melanoma_alerts = Counter(
             "melanoscan_melanoma_alerts_total",
             "Screenings that told the user melanoma cannot be ruled out (a drift signal: compare with the model card).",
+            registry=self.registry,
+        )
+        self.carcinoma_alerts = Counter(
+            "melanoscan_carcinoma_alerts_total",
+            "Screenings that told the user it may be another skin cancer or a pre-cancer (models with those outputs).",
             registry=self.registry,
         )
         self.retakes = Counter(
@@ -70,12 +76,12 @@ class Metrics:
         )
 
     def exposition(self) -> Response:
-        multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-        if multiproc_dir:
+        registry: CollectorRegistry
+        if self.multiproc_dir:
             from prometheus_client import multiprocess
 
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
+            multiprocess.MultiProcessCollector(registry, path=self.multiproc_dir)
         else:
             registry = self.registry
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)  # it names its charset

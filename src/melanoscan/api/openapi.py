@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from melanoscan import __version__
-from melanoscan.inference.spec import CLASSES
+from melanoscan.inference.spec import SERVICE_CLASSES as CLASSES
+from melanoscan.screening.decision import ADVICE, RETAKE_REASONS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -102,11 +103,16 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                             "description": "The screening answer (status ok or retake).",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Screening"}}},
                         },
-                        "400": _error("No file field named `image`, or an empty file."),
-                        "413": _error("Body over the upload limit, or an image with too many pixels."),
+                        "400": _error("No file field named `image`, an empty file, or a malformed body."),
+                        "408": _error("The upload stalled: the client sent nothing for the read timeout."),
+                        "413": _error(
+                            "Body over the upload limit, or an image with too many pixels or whose decoding needs "
+                            "more memory than one upload may take."
+                        ),
                         "415": _error("Not multipart/form-data, or a file that is not a supported image."),
                         "422": _error(
-                            "A corrupt or truncated image, a malformed progressive JPEG, or one smaller than 32 px."
+                            "A corrupt or truncated image, a malformed progressive JPEG, one smaller than 32 px, or "
+                            "`image_too_complex`: a file structure too costly to decode."
                         ),
                         "429": _error("Too many screenings from this client; `Retry-After` says when to retry."),
                         "500": _error("Unexpected server error (should not happen)."),
@@ -233,6 +239,34 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                     **_html("The web page."),
                 }
             },
+            "/about": {
+                "get": {
+                    "summary": "Web client: index of the pages about skin lesions",
+                    "operationId": "webAboutIndex",
+                    **_html("The web page."),
+                }
+            },
+            "/about/{topic}": {
+                "get": {
+                    "summary": "Web client: about melanoma, nevus, seborrheic keratosis or other skin cancers",
+                    "operationId": "webAbout",
+                    "parameters": [
+                        {
+                            "name": "topic",
+                            "in": "path",
+                            "required": True,
+                            "schema": {
+                                "type": "string",
+                                "enum": ["melanoma", "nevus", "seborrheic-keratosis", "other-skin-cancers"],
+                            },
+                        }
+                    ],
+                    "responses": {
+                        **_html("The web page.")["responses"],
+                        "404": {"description": "No such topic."},
+                    },
+                }
+            },
             "/manifest.webmanifest": {"get": _asset("webManifest", "Web app manifest", "application/manifest+json")},
             "/sw.js": {"get": _asset("webServiceWorker", "Service worker of the web client", "text/javascript")},
             "/favicon.ico": {"get": _asset("favicon", "Site icon", "image/png")},
@@ -268,7 +302,9 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                         "probability",
                         "probabilities",
                         "melanoma_alert",
+                        "carcinoma_alert",
                         "retake_reason",
+                        "advice",
                         "message",
                         "disclaimer",
                         "model",
@@ -293,16 +329,37 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                                 " sensitivity), whatever the status. The message then asks to see a dermatologist."
                             ),
                         },
+                        "carcinoma_alert": {
+                            "type": "boolean",
+                            "description": (
+                                "It may be another kind of skin cancer or a pre-cancer that this service cannot"
+                                " name (basal cell carcinoma + actinic keratosis reached the model's threshold)."
+                                " Always false for models without those outputs. The message then asks to see a"
+                                " dermatologist."
+                            ),
+                        },
                         "retake_reason": {
                             "type": "string",
-                            "enum": ["uncertain", "blank_photo"],
+                            "enum": list(RETAKE_REASONS),
                             "nullable": True,
                             "description": (
                                 "Why a photo is sent back: no class reached the threshold (uncertain), or the photo"
                                 " is nearly uniform, with nothing to screen (blank_photo). Null when status is ok."
                             ),
                         },
-                        "message": {"type": "string"},
+                        "advice": {
+                            "type": "string",
+                            "enum": list(ADVICE),
+                            "description": (
+                                "What every client tells the user: see_dermatologist (melanoma is the label, or an"
+                                " alert), retake (sent back, no alert) or monitor (a confident nevus or seborrheic"
+                                " keratosis, no alert)."
+                            ),
+                        },
+                        "message": {
+                            "type": "string",
+                            "description": "For people, ko or en; probabilities in whole percent ('about 55%').",
+                        },
                         "disclaimer": {"type": "string"},
                         "model": {
                             "type": "object",
@@ -312,7 +369,7 @@ def openapi_document(threshold: float = 0.5) -> dict[str, Any]:
                         "hospitals_url": {
                             "type": "string",
                             "nullable": True,
-                            "description": "Hospital map page when melanoma_alert is true.",
+                            "description": "Hospital map page when melanoma_alert or carcinoma_alert is true.",
                         },
                         "screening_id": {"type": "string", "format": "uuid"},
                     },

@@ -5,7 +5,8 @@ One line in the app factory wires it in, whatever order the blueprints are regis
     ratelimit.init_app(app, settings)
 
 Only `POST /api/v1/screenings` is limited (the one expensive endpoint); health, readiness, metrics,
-the OpenAPI document, hospitals and static files never are. Configuration (environment):
+the OpenAPI document, hospitals and static files never are. Configuration (melanoscan.config.Settings,
+from these environment variables):
 
     MELANOSCAN_RATELIMIT_SCREENINGS   limits per client, ';'-separated (default "30/minute;500/day");
                                       "" or "off": none
@@ -36,7 +37,6 @@ import os
 import secrets
 import time
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, current_app, jsonify, request
 from flask_limiter import Limiter
@@ -44,29 +44,12 @@ from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from melanoscan.api import i18n
+from melanoscan.config import Settings
 
 SCREENINGS_RULE = "/api/v1/screenings"
 SCREENINGS_METHOD = "POST"
-DEFAULT_SCREENINGS_LIMIT = "30/minute;500/day"
-DEFAULT_STORAGE_URL = "memory://"
 EXTENSION_KEY = "melanoscan_limiter"
 SECRET_FILE = "ratelimit.key"
-
-
-def _setting(settings: Any, name: str, default: Any) -> Any:
-    """A setting from Settings (when it has the field), else MELANOSCAN_<NAME>, else the default."""
-    value = getattr(settings, name, None)
-    if value is None and settings is not None:
-        value = getattr(settings, "extra", {}).get(name)
-    if value is None:
-        value = os.environ.get(f"MELANOSCAN_{name.upper()}")
-    if value is None:
-        return default
-    if isinstance(default, bool) and isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int) and not isinstance(default, bool) and isinstance(value, str):
-        return int(value.strip() or 0)
-    return value
 
 
 def installation_secret(data_dir: Path) -> bytes:
@@ -131,20 +114,20 @@ def _retry_after_only_on_429(response):  # type: ignore[no-untyped-def]
     return response
 
 
-def init_app(app: Flask, settings: Any = None) -> Limiter | None:
+def init_app(app: Flask, settings: Settings) -> Limiter | None:
     """Install the limiter on `app`. Returns it (None when limits are turned off)."""
-    trusted = _setting(settings, "trusted_proxies", 0)
+    trusted = settings.trusted_proxies
     if trusted and not isinstance(app.wsgi_app, ProxyFix):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)  # type: ignore[method-assign]
 
-    limits = str(_setting(settings, "ratelimit_screenings", DEFAULT_SCREENINGS_LIMIT)).strip()
-    enabled = _setting(settings, "ratelimit_enabled", True) and limits.lower() not in ("", "off", "none", "0")
+    limits = settings.ratelimit_screenings.strip()
+    enabled = settings.ratelimit_enabled and limits.lower() not in ("", "off", "none", "0")
     app.register_error_handler(429, _rate_limited)
     if not enabled:
         return None
 
-    configured = str(_setting(settings, "ratelimit_key_secret", "") or "")
-    secret = configured.encode() if configured else installation_secret(Path(getattr(settings, "data_dir", "var")))
+    configured = settings.ratelimit_key_secret
+    secret = configured.encode() if configured else installation_secret(Path(settings.data_dir))
     app.extensions[EXTENSION_KEY + "_secret"] = secret
     # Registered before the limiter's own hook, so it runs after it: Retry-After only on a 429.
     app.after_request(_retry_after_only_on_429)
@@ -155,7 +138,7 @@ def init_app(app: Flask, settings: Any = None) -> Limiter | None:
         # screening makes them the screening endpoint's limits, with no decorator in the API's code.
         default_limits=[limits],
         default_limits_exempt_when=lambda: not is_screening_request(),
-        storage_uri=str(_setting(settings, "ratelimit_storage_url", DEFAULT_STORAGE_URL)),
+        storage_uri=settings.ratelimit_storage_url,
         strategy="moving-window",
         headers_enabled=True,
         swallow_errors=True,

@@ -12,14 +12,13 @@ status, duration_ms, bytes_in, bytes_out, and `lang` when the query asks for one
 languages. Deliberately never: the client's IP address, the image or any other body, headers, the
 query string (beyond lang). Logs go to stderr (gunicorn passes that to its error log / journald).
 
-Environment: MELANOSCAN_LOG_LEVEL (default INFO; WARNING silences the access lines).
+Level: Settings.log_level (MELANOSCAN_LOG_LEVEL, default INFO; WARNING silences the access lines).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 import time
@@ -81,9 +80,9 @@ def _request_id_from_client() -> str | None:
     return value if _SAFE_ID.match(value) else None
 
 
-def init_app(app: Flask) -> None:
-    level = logging.getLevelName(os.environ.get("MELANOSCAN_LOG_LEVEL", "INFO").upper())
-    level = level if isinstance(level, int) else logging.INFO
+def init_app(app: Flask, log_level: str = "INFO") -> None:
+    named = logging.getLevelName(log_level.upper())
+    level = named if isinstance(named, int) else logging.INFO
     # The app's own logger and the package's (melanoscan.*) write JSON; so does the access log.
     app.logger.removeHandler(default_handler)  # Flask's plain-text handler: one format, not two
     for logger in (app.logger, logging.getLogger("melanoscan")):

@@ -9,13 +9,9 @@ import uuid
 from flask import Blueprint, current_app, jsonify, request
 
 from melanoscan.api import i18n
-from melanoscan.api.errors import ApiError
-from melanoscan.api.results import screening_result
 from melanoscan.api.state import service
-from melanoscan.imaging.decode import decode_upload
-from melanoscan.imaging.errors import ImageRejected
-from melanoscan.imaging.quality import is_blank
-from melanoscan.inference.decision import decide
+from melanoscan.errors import MelanoscanError
+from melanoscan.screening.answer import answer
 
 log = logging.getLogger("melanoscan.api")
 bp = Blueprint("screenings", __name__)
@@ -25,7 +21,7 @@ FIELD = "image"
 
 def read_upload() -> bytes:
     if request.mimetype != "multipart/form-data":
-        raise ApiError(
+        raise MelanoscanError(
             "unsupported_content_type",
             f"Expected multipart/form-data with a file field named '{FIELD}', got {request.mimetype or 'no body'}.",
             415,
@@ -35,7 +31,7 @@ def read_upload() -> bytes:
         # A part may come without a name (None): a 400 all the same, never a 500 (found by Schemathesis).
         received = sorted({str(k) for k in (*request.files.keys(), *request.form.keys()) if k})
         detail = f" (received: {', '.join(received)[:200]})" if received else ""
-        raise ApiError("missing_image", f"Send the photo as a file field named '{FIELD}'{detail}.", 400)
+        raise MelanoscanError("missing_image", f"Send the photo as a file field named '{FIELD}'{detail}.", 400)
     return upload.read()
 
 
@@ -46,25 +42,16 @@ def create_screening():  # type: ignore[no-untyped-def]
     try:
         data = read_upload()
         started = time.perf_counter()
-        decoded = decode_upload(
-            data,
-            max_pixels=state.settings.max_pixels,
-            draft_size=state.classifier.spec.resize_size,
-            memory_budget=state.settings.decode_memory_mb * 2**20,
-        )
-        probs = state.classifier.predict_proba([decoded.image])[0]
-    except (ApiError, ImageRejected) as exc:
+        outcome = state.screener.screen(data)
+    except MelanoscanError as exc:
         state.metrics.rejected.labels(exc.code).inc()
         raise
     latency_ms = (time.perf_counter() - started) * 1000.0
     state.metrics.inference.observe(latency_ms / 1000.0)
-    spec = state.classifier.spec
-    decision = decide(
-        probs, spec.classes, state.settings.threshold, spec.melanoma_alert_threshold, blank=is_blank(decoded.image)
-    )
+    decision, spec = outcome.decision, outcome.spec
 
     screening_id = str(uuid.uuid4())
-    width, height = decoded.original_size
+    width, height = outcome.original_size
     try:
         state.repository.add(
             id=screening_id,
@@ -72,6 +59,7 @@ def create_screening():  # type: ignore[no-untyped-def]
             label=decision.label,
             probabilities=decision.probabilities,
             melanoma_alert=decision.melanoma_alert,
+            carcinoma_alert=decision.carcinoma_alert,
             retake_reason=decision.retake_reason,
             model_name=spec.name,
             model_version=spec.version,
@@ -87,10 +75,12 @@ def create_screening():  # type: ignore[no-untyped-def]
     state.metrics.screenings.labels(decision.status, decision.label or "none").inc()
     if decision.melanoma_alert:
         state.metrics.melanoma_alerts.inc()
+    if decision.carcinoma_alert:
+        state.metrics.carcinoma_alerts.inc()
     if decision.retake_reason:
         state.metrics.retakes.labels(decision.retake_reason).inc()
 
-    response = jsonify({**screening_result(decision, spec, lang), "screening_id": screening_id})
+    response = jsonify({**answer(decision, spec, lang), "screening_id": screening_id})
     response.headers["Content-Language"] = lang
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,4 +1,4 @@
-"""What one app instance holds: settings, the classifier, the database handles and its metrics."""
+"""What one app instance holds: settings, the screener (model and rules), the database handles and its metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from melanoscan.api.metrics import Metrics
 from melanoscan.config import Settings
 from melanoscan.inference.engine import Classifier
+from melanoscan.screening.pipeline import Screener
 from melanoscan.storage.repository import ScreeningRepository
 
 EXTENSION = "melanoscan"
@@ -20,6 +21,7 @@ EXTENSION = "melanoscan"
 class ServiceState:
     settings: Settings
     classifier: Classifier
+    screener: Screener
     engine: Engine
     session_factory: sessionmaker
     repository: ScreeningRepository
@@ -27,4 +29,5 @@ class ServiceState:
 
 
 def service(app: Flask) -> ServiceState:
-    return app.extensions[EXTENSION]
+    state: ServiceState = app.extensions[EXTENSION]
+    return state

@@ -1,9 +1,9 @@
 """`melanoscan classify PATH [PATH|DIR ...]`: screen image files from the command line.
 
 Plain output is one line per image; `--json` prints one JSON object per line with the same fields
-as the HTTP API. A bad file prints an error line for that file and the rest are still classified;
-the exit code is 1 if any file failed. Images are batched through the model, so a folder of
-hundreds of photos takes seconds.
+as the HTTP API (both built by melanoscan.screening; no Flask here). A bad file prints an error line
+for that file and the rest are still classified; the exit code is 1 if any file failed. Images are
+batched through the model, so a folder of hundreds of photos takes seconds.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from melanoscan.api.results import screening_result
 from melanoscan.config import Settings
-from melanoscan.imaging.decode import decode_image
-from melanoscan.imaging.errors import ImageRejected
-from melanoscan.imaging.quality import is_blank
-from melanoscan.inference.decision import decide
+from melanoscan.errors import MelanoscanError
+from melanoscan.imaging.decode import DecodedImage
 from melanoscan.inference.engine import Classifier
+from melanoscan.screening.answer import answer
+from melanoscan.screening.pipeline import Screener
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif", ".tiff"}
 
@@ -61,18 +61,14 @@ def positive_int(text: str) -> int:
     return value
 
 
-def screening_fields(probabilities, classifier: Classifier, threshold: float, lang: str, *, blank: bool) -> dict:
-    """The API's answer for one image (status, label, probability, message, ...)."""
-    spec = classifier.spec
-    decision = decide(probabilities, spec.classes, threshold, spec.melanoma_alert_threshold, blank=blank)
-    return screening_result(decision, spec, lang)
-
-
-def plain_line(path: Path, result: dict) -> str:
+def plain_line(path: Path, result: dict[str, Any]) -> str:
+    """path, label and probability (or retake and why), then a column per alert that the label does not say."""
     if result["status"] == "ok":
         line = f"{path}\t{result['label']}\t{result['probability'] * 100:.1f}%"
         if result["melanoma_alert"] and result["label"] != "melanoma":
             line += f"\tmelanoma not ruled out ({result['probabilities']['melanoma'] * 100:.1f}%): see a dermatologist"
+        if result["carcinoma_alert"]:
+            line += "\tanother skin cancer or a pre-cancer not ruled out: see a dermatologist"
         return line
     top = max(result["probabilities"], key=result["probabilities"].get)
     return f"{path}\tretake\t{result['message']} (top: {top} {result['probabilities'][top] * 100:.1f}%)"
@@ -95,24 +91,27 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     classifier = Classifier(args.model, threads=settings.ort_threads or None)
+    screener = Screener(
+        classifier,
+        threshold=args.threshold,
+        max_pixels=settings.max_pixels,
+        memory_budget=settings.decode_memory_mb * 2**20,
+    )
     failed = 0
     paths = list(iter_paths(args.paths))
     for start in range(0, len(paths), args.batch_size):
-        batch_paths, images, errors = [], [], {}
+        batch_paths: list[Path] = []
+        decoded: list[DecodedImage] = []
+        errors: dict[Path, tuple[str, str]] = {}
         for path in paths[start : start + args.batch_size]:
             try:
-                images.append(
-                    decode_image(
-                        path.read_bytes(), max_pixels=settings.max_pixels, draft_size=classifier.spec.resize_size
-                    )
-                )
+                decoded.append(screener.decode(path.read_bytes()))
                 batch_paths.append(path)
-            except ImageRejected as exc:
+            except MelanoscanError as exc:
                 errors[path] = (exc.code, exc.message)
             except OSError as exc:
                 errors[path] = ("unreadable_file", exc.strerror or str(exc))
-        probabilities = dict(zip(batch_paths, classifier.predict_proba(images), strict=True))
-        blank = {path: is_blank(image) for path, image in zip(batch_paths, images, strict=True)}
+        outcomes = dict(zip(batch_paths, screener.screen_decoded(decoded), strict=True))
         for path in paths[start : start + args.batch_size]:
             if path in errors:
                 failed += 1
@@ -124,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     print(f"{path}\terror\t{message}", file=sys.stderr)
                 continue
-            result = screening_fields(probabilities[path], classifier, args.threshold, args.lang, blank=blank[path])
+            result = answer(outcomes[path].decision, classifier.spec, args.lang)
             print(
                 json.dumps({"path": str(path), **result}, ensure_ascii=False) if args.json else plain_line(path, result)
             )

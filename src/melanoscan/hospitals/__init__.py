@@ -2,7 +2,7 @@
 
 - `data/hospitals.csv`: 646 real Korean hospitals (LOCALDATA 2020-09), built by scripts/build_hospitals.py
   (dialable phone numbers; a hospital listed twice at one site kept once).
-- `models.Hospital`: the `hospitals` table (on `melanoscan.storage.db.Base`).
+- the `hospitals` table itself is `melanoscan.storage.models.Hospital` (storage knows tables, not this part).
 - `loader.ensure_loaded(session_factory)`: loads the table into an empty database (idempotent).
 - `ranking.HospitalIndex`: in-memory numpy arrays, great-circle nearest-k.
 - `api.bp`: `GET /api/v1/hospitals`.

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from melanoscan.api.errors import ApiError
 from melanoscan.config import Settings
+from melanoscan.errors import MelanoscanError
 from melanoscan.hospitals import ATTRIBUTION, DATA_DATE
 from melanoscan.hospitals.loader import ensure_loaded, read_table
-from melanoscan.hospitals.models import Hospital
 from melanoscan.hospitals.ranking import HospitalIndex
+from melanoscan.storage.models import Hospital
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hospitals", __name__)
@@ -75,13 +75,13 @@ def get_index(app: Flask) -> HospitalIndex:
 def _coordinate(name: str, low: float, high: float) -> float:
     raw = request.args.get(name)
     if raw is None or raw.strip() == "":
-        raise ApiError("invalid_coordinates", f"`{name}` is required (decimal degrees, WGS84)", 422)
+        raise MelanoscanError("invalid_coordinates", f"`{name}` is required (decimal degrees, WGS84)", 422)
     try:
         value = float(raw)
     except ValueError:
-        raise ApiError("invalid_coordinates", f"`{name}` must be a number, got {raw!r}", 422) from None
+        raise MelanoscanError("invalid_coordinates", f"`{name}` must be a number, got {raw!r}", 422) from None
     if not math.isfinite(value) or not low <= value <= high:
-        raise ApiError("invalid_coordinates", f"`{name}` must be between {low:g} and {high:g}", 422)
+        raise MelanoscanError("invalid_coordinates", f"`{name}` must be between {low:g} and {high:g}", 422)
     return value
 
 
@@ -92,9 +92,9 @@ def _limit() -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}", 422) from None
+        raise MelanoscanError("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}", 422) from None
     if not 1 <= value <= MAX_LIMIT:
-        raise ApiError("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}", 422)
+        raise MelanoscanError("invalid_limit", f"`limit` must be an integer from 1 to {MAX_LIMIT}", 422)
     return value
 
 
@@ -107,7 +107,7 @@ def _dermatology() -> bool:
         return True
     if value in ("false", "0", "no"):
         return False
-    raise ApiError("invalid_dermatology", "`dermatology` must be true or false", 422)
+    raise MelanoscanError("invalid_dermatology", "`dermatology` must be true or false", 422)
 
 
 @bp.get("/api/v1/hospitals")

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from melanoscan.hospitals import TABLE_PATH
-from melanoscan.hospitals.models import Hospital
+from melanoscan.storage.models import Hospital
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ every row plus an `argpartition`, about 30-60 µs on one core (see bench/hospita
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,10 +49,6 @@ class HospitalIndex:
 
     def __len__(self) -> int:
         return len(self.records)
-
-    @classmethod
-    def from_records(cls, records: Iterable[dict]) -> HospitalIndex:
-        return cls(list(records))
 
     def distances_km(self, lat: float, lon: float, idx: np.ndarray | None = None) -> np.ndarray:
         idx = self._all_idx if idx is None else idx

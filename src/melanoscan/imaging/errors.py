@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+from melanoscan.errors import MelanoscanError
 
-class ImageRejected(Exception):
-    """An upload that is not a usable photo. `code` is stable and machine-readable."""
 
-    def __init__(self, code: str, message: str, status: int) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class ImageRejected(MelanoscanError):
+    """An upload that is not a usable photo (the CLI prints it per file; the API answers it like any
+    MelanoscanError)."""

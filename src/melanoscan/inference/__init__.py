@@ -1,1 +1,2 @@
-"""Inference: the model's metadata, the ONNX Runtime session and the 0.5 reporting rule."""
+"""Inference: the model's metadata (spec) and the ONNX Runtime classifier. The rules that read its answer are
+melanoscan.screening's."""

@@ -11,7 +11,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-CLASSES: tuple[str, ...] = ("melanoma", "nevus", "seborrheic_keratosis")
+# The three answers the service gives, in this order. A model may know more classes (its `classes` start with
+# or contain these); the screening core reports these three, renormalised, and reads the rest for alerts.
+SERVICE_CLASSES: tuple[str, ...] = ("melanoma", "nevus", "seborrheic_keratosis")
+# Outputs that raise the carcinoma alert when a model has them (p(bcc) + p(ak) >= carcinoma_alert_threshold).
+CARCINOMA_CLASSES: tuple[str, ...] = ("basal_cell_carcinoma", "actinic_keratosis")
+CLASSES: tuple[str, ...] = SERVICE_CLASSES  # the default class order of a model
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,9 @@ class ModelSpec:
     # Melanoma probability at or above which the user is told melanoma cannot be ruled out, chosen on
     # validation for a target sensitivity (how: extra["melanoma_alert_choice"]). None: only a melanoma label.
     melanoma_alert_threshold: float | None = None
+    # p(basal cell carcinoma) + p(actinic keratosis), from the full softmax, at or above which the user is told
+    # it may be another skin cancer or a pre-cancer. None (and for models without those outputs): never.
+    carcinoma_alert_threshold: float | None = None
     backbone: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -42,6 +50,11 @@ class ModelSpec:
             raise ValueError("temperature must be > 0")
         if self.melanoma_alert_threshold is not None and not 0.0 < self.melanoma_alert_threshold <= 1.0:
             raise ValueError("melanoma_alert_threshold must be in (0, 1]")
+        if self.carcinoma_alert_threshold is not None and not 0.0 < self.carcinoma_alert_threshold <= 1.0:
+            raise ValueError("carcinoma_alert_threshold must be in (0, 1]")
+        missing = [name for name in SERVICE_CLASSES if name not in self.classes]
+        if missing or len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes must name each of {SERVICE_CLASSES} once, got {self.classes}")
         if self.interpolation not in ("bicubic", "bilinear"):
             raise ValueError(f"unknown interpolation {self.interpolation!r}")
 

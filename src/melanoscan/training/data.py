@@ -1,4 +1,8 @@
-"""Reading the dataset splits: `<split>.csv` (image_id,label) beside a `<split>/` folder of JPEGs."""
+"""Reading the training and evaluation data: ISIC 2017 splits, HAM10000, PAD-UFES-20.
+
+Every sample keeps its source (which archive it came from) and its group (the lesion it shows), so that
+cross-validation folds never split one lesion and figures can be reported per source.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,20 @@ import numpy as np
 from PIL import Image
 
 from melanoscan.imaging.decode import to_rgb
-from melanoscan.inference.spec import CLASSES
+from melanoscan.imaging.preprocess import resize_shorter_side
+from melanoscan.inference.spec import CARCINOMA_CLASSES, CLASSES
+from melanoscan.training.config import BKL_POLICIES
+
+# What the networks learn to tell apart: the service's three answers first (same indices as CLASSES),
+# then the other lesions HAM10000 names, so that a basal-cell carcinoma is not forced into "a mole".
+TRAIN_CLASSES: tuple[str, ...] = (*CLASSES, *CARCINOMA_CLASSES, "vascular_lesion", "dermatofibroma")
+ISIC, HAM, PAD = "isic2017", "ham10000", "pad_ufes20"
+
+
+def output_classes(ham: bool) -> tuple[str, ...]:
+    """A network's outputs: all seven with HAM10000; without it only ISIC's three exist to learn from."""
+    return TRAIN_CLASSES if ham else CLASSES
+
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 
@@ -28,6 +45,12 @@ def isic_dir(override: str | Path | None = None) -> Path:
     return Path(override or env or shared_dir() / "data" / "isic2017")
 
 
+def ham_dir(override: str | Path | None = None) -> Path:
+    """The HAM10000 folder: explicit, else $MELANOSCAN_HAM_DIR, else <shared>/data/ham10000."""
+    env = os.environ.get("MELANOSCAN_HAM_DIR")
+    return Path(override or env or shared_dir() / "data" / "ham10000")
+
+
 def pad_ufes_dir(override: str | Path | None = None) -> Path:
     """The PAD-UFES-20 folder: explicit, else $MELANOSCAN_PAD_DIR, else <shared>/data/pad_ufes20."""
     env = os.environ.get("MELANOSCAN_PAD_DIR")
@@ -37,25 +60,54 @@ def pad_ufes_dir(override: str | Path | None = None) -> Path:
 @dataclass(frozen=True)
 class Sample:
     path: Path
-    label: int
+    label: int  # index into TRAIN_CLASSES (the first three are CLASSES)
+    source: str = ISIC
+    group: str = ""  # the lesion: samples of one group always fall in the same fold
 
     @property
     def image_id(self) -> str:
         return self.path.stem
 
+    @property
+    def lesion(self) -> str:
+        return self.group or self.image_id
+
+
+def _rows(csv_path: Path) -> list[dict[str, str]]:
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
 
 def read_split(root: Path, split: str) -> list[Sample]:
     """ISIC-style split: root/<split>.csv with image_id,label and images in root/<split>/<id>.jpg."""
-    with open(root / f"{split}.csv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    return [Sample(root / split / f"{row['image_id']}.jpg", CLASSES.index(row["label"])) for row in rows]
+    return [
+        Sample(root / split / f"{row['image_id']}.jpg", CLASSES.index(row["label"]), ISIC)
+        for row in _rows(root / f"{split}.csv")
+    ]
 
 
-def read_labelled_folder(root: Path) -> list[Sample]:
+def read_labelled_folder(root: Path, source: str = PAD) -> list[Sample]:
     """PAD-UFES-style folder: root/labels.csv with image (a path relative to root) and label."""
-    with open(root / "labels.csv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    return [Sample(root / row["image"], CLASSES.index(row["label"])) for row in rows]
+    return [Sample(root / row["image"], CLASSES.index(row["label"]), source) for row in _rows(root / "labels.csv")]
+
+
+def read_ham(root: Path, bkl: str = "sk") -> list[Sample]:
+    """HAM10000: root/labels.csv with image, label (seven classes) and lesion_id.
+
+    bkl="sk" counts 'benign_keratosis' as seborrheic keratosis (its largest part, and benign like the rest
+    of it); "drop" leaves those images out.
+    """
+    if bkl not in BKL_POLICIES:
+        raise ValueError(f"bkl must be one of {BKL_POLICIES}, not {bkl!r}")
+    samples = []
+    for row in _rows(root / "labels.csv"):
+        label = row["label"]
+        if label == "benign_keratosis":
+            if bkl == "drop":
+                continue
+            label = "seborrheic_keratosis"
+        samples.append(Sample(root / row["image"], TRAIN_CLASSES.index(label), HAM, row["lesion_id"]))
+    return samples
 
 
 def load_rgb(path: Path) -> Image.Image:
@@ -65,16 +117,9 @@ def load_rgb(path: Path) -> Image.Image:
 
 
 def cache_images(samples: list[Sample], shorter_side: int) -> list[np.ndarray]:
-    """Decode every image once, shorter side resized to `shorter_side`, kept in memory as uint8 HWC."""
-    cached = []
-    for sample in samples:
-        image = load_rgb(sample.path)
-        scale = shorter_side / min(image.size)
-        if abs(scale - 1.0) > 1e-6:
-            size = (max(shorter_side, round(image.width * scale)), max(shorter_side, round(image.height * scale)))
-            image = image.resize(size, Image.Resampling.BICUBIC)
-        cached.append(np.asarray(image))
-    return cached
+    """Decode every image once, shorter side resized to `shorter_side` exactly as serving resizes it
+    (imaging.preprocess), kept in memory as uint8 HWC."""
+    return [np.asarray(resize_shorter_side(load_rgb(sample.path), shorter_side)) for sample in samples]
 
 
 def labels_of(samples: list[Sample]) -> np.ndarray:

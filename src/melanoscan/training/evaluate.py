@@ -1,7 +1,8 @@
 """Evaluate a shipped ONNX model exactly as the service runs it: metrics.json plus PNG plots.
 
-Images go through the serving path (decode_image with JPEG draft, the model's own preprocessing,
-ONNX Runtime, the metadata's temperature), so the figures describe the artifact users get.
+Images go through the serving path (melanoscan.screening's Screener: the same decoding with JPEG draft, the
+model's own preprocessing, ONNX Runtime, the metadata's temperature; the service's rule and alerts in
+training.metrics), so the figures describe the artifact users get.
 
     melanoscan evaluate --model models/melanoscan.onnx --split test --out reports/test
 """
@@ -23,8 +24,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from melanoscan.imaging.decode import decode_image
-from melanoscan.inference.engine import Classifier
+from melanoscan.inference.engine import Classifier, file_sha256
+from melanoscan.inference.spec import CLASSES
+from melanoscan.screening.decision import service_probabilities
+from melanoscan.screening.pipeline import Screener
 from melanoscan.training.data import Sample, isic_dir, labels_of, pad_ufes_dir, read_labelled_folder, read_split
 from melanoscan.training.metrics import reliability_curve, summarize
 
@@ -33,13 +36,11 @@ log = logging.getLogger("melanoscan.evaluate")
 
 def predict(classifier: Classifier, samples: list[Sample], batch_size: int = 32) -> np.ndarray:
     """Probabilities for every sample, decoded and preprocessed as the server does it."""
+    screener = Screener(classifier)
     out = []
     for i in tqdm(range(0, len(samples), batch_size), desc="predict", leave=False):
-        images = [
-            decode_image(s.path.read_bytes(), draft_size=classifier.spec.resize_size)
-            for s in samples[i : i + batch_size]
-        ]
-        out.append(classifier.predict_proba(images, batch_size=batch_size))
+        images = [screener.decode(s.path.read_bytes()).image for s in samples[i : i + batch_size]]
+        out.append(screener.probabilities(images))
     return np.concatenate(out) if out else np.zeros((0, len(classifier.classes)))
 
 
@@ -120,12 +121,16 @@ def evaluate_set(
     probs = predict(classifier, samples)
     seconds = time.perf_counter() - started
     labels = labels_of(samples)
-    result = summarize(labels, probs, classifier.classes, threshold, classifier.spec.melanoma_alert_threshold)
+    spec = classifier.spec
+    result = summarize(
+        labels, probs, spec.classes, threshold, spec.melanoma_alert_threshold, spec.carcinoma_alert_threshold
+    )
     result["ms_per_image"] = round(1000 * seconds / max(len(samples), 1), 2)  # decode + inference, batches of 32
-    result["reliability"] = reliability_curve(labels, probs)
+    service = np.array([service_probabilities(row, spec.classes) for row in probs]).reshape(-1, len(CLASSES))
+    result["reliability"] = reliability_curve(labels, service)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        result["plots"] = [f"{out.name}/{name}" for name in plot_all(labels, probs, classifier.classes, out, title)]
+        result["plots"] = [f"{out.name}/{name}" for name in plot_all(labels, service, CLASSES, out, title)]
     return result, probs
 
 
@@ -156,15 +161,17 @@ def main(argv: list[str] | None = None) -> int:
             "backbone": classifier.spec.backbone,
             "input_size": classifier.spec.input_size,
             "temperature": classifier.spec.temperature,
+            "classes": list(classifier.spec.classes),
             "melanoma_alert_threshold": classifier.spec.melanoma_alert_threshold,
+            "carcinoma_alert_threshold": classifier.spec.carcinoma_alert_threshold,
             "tta": classifier.spec.extra.get("tta", "none"),
-            "onnx_sha256": classifier.spec.extra.get("onnx_sha256"),
+            "onnx_sha256": file_sha256(args.model),  # the bytes scored (the classifier checked the metadata's)
             "members": [
                 {
                     "backbone": member["config"]["backbone"],
                     "image_size": member["config"]["image_size"],
                     "seed": member["config"]["seed"],
-                    "best_epoch": member.get("best_epoch"),
+                    "epoch": member.get("epoch", member.get("best_epoch")),
                     "checkpoint": member["checkpoint"],
                 }
                 for member in classifier.spec.members
@@ -178,12 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     metrics["isic"], probs = evaluate_set(classifier, samples, args.threshold, args.out / "isic", f"ISIC {args.split}")
     dups = near_duplicate_ids(root)
     keep = [i for i, s in enumerate(samples) if s.image_id not in dups]
+    spec = classifier.spec
     dedup = summarize(
         labels_of([samples[i] for i in keep]),
         probs[keep],
-        classifier.classes,
+        spec.classes,
         args.threshold,
-        classifier.spec.melanoma_alert_threshold,
+        spec.melanoma_alert_threshold,
+        spec.carcinoma_alert_threshold,
     )
     dedup["removed"] = len(samples) - len(keep)
     metrics["isic_without_near_duplicates"] = dedup

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,14 +25,27 @@ import torch
 import torch.nn.functional as F
 
 from melanoscan.inference.engine import softmax
-from melanoscan.inference.spec import spec_path_for
+from melanoscan.inference.spec import CLASSES, spec_path_for
 from melanoscan.training.backbones import create_model
 from melanoscan.training.calibrate import fit_temperature
 from melanoscan.training.config import TrainConfig
-from melanoscan.training.data import cache_images, data_hash, isic_dir, labels_of, read_split
+from melanoscan.training.cv import oof_arrays, read_oof
+from melanoscan.training.data import (
+    CARCINOMA_CLASSES,
+    TRAIN_CLASSES,
+    cache_images,
+    data_hash,
+    isic_dir,
+    labels_of,
+    read_split,
+)
 from melanoscan.training.metrics import MELANOMA, summarize
-from melanoscan.training.operating_point import DEFAULT_TARGET_SENSITIVITY, alert_threshold_for_sensitivity
-from melanoscan.training.train import predict_logits, spec_for
+from melanoscan.training.operating_point import (
+    DEFAULT_CARCINOMA_SENSITIVITY,
+    DEFAULT_TARGET_SENSITIVITY,
+    alert_threshold_for_sensitivity,
+)
+from melanoscan.training.train import predict_logits, spec_for, training_samples
 
 log = logging.getLogger("melanoscan.export")
 PARITY_TOLERANCE = 1e-4
@@ -69,18 +83,74 @@ class AveragedLogits(torch.nn.Module):
         return torch.stack(logits).mean(dim=0)
 
 
-def load_network(checkpoints: list[Path], tta: bool) -> tuple[torch.nn.Module, TrainConfig, list[dict]]:
-    """One network from one or more checkpoints; the returned config (the largest input) sets preprocessing."""
+def load_network(
+    checkpoints: list[Path], tta: bool
+) -> tuple[torch.nn.Module, TrainConfig, list[dict], tuple[str, ...]]:
+    """One network from one or more checkpoints; the returned config (the largest input) sets preprocessing.
+    Every member must have the same outputs (checkpoints from before HAM10000 have the three CLASSES)."""
     states = [torch.load(path, map_location="cpu", weights_only=False) for path in checkpoints]
     configs = [TrainConfig(**state["config"]) for state in states]
+    outputs = {tuple(state.get("classes", CLASSES)) for state in states}
+    if len(outputs) != 1:
+        raise SystemExit(f"members disagree on their classes: {sorted(outputs)}")
+    classes = outputs.pop()
     members = []
     for config, state in zip(configs, states, strict=True):
-        model = create_model(config.backbone, 3, config.image_size, pretrained=False)
+        model = create_model(config.backbone, len(classes), config.image_size, pretrained=False)
         model.load_state_dict(state["model"])
         members.append(model)
     sizes = [config.image_size for config in configs]
     network = members[0] if len(members) == 1 and not tta else AveragedLogits(members, sizes, tta)
-    return network.eval(), max(configs, key=lambda config: config.image_size), states
+    return network.eval(), max(configs, key=lambda config: config.image_size), states, classes
+
+
+def choose_alerts_on_oof(
+    oof_dirs: list[Path], temperature: float, melanoma_target: float, carcinoma_target: float
+) -> dict[str, dict]:
+    """Both alert thresholds from cross-validation's out-of-fold predictions (hundreds of melanomas and
+    carcinomas instead of validation's 30 melanomas), with the temperature the shipped model uses."""
+    labels, logits, sources, _ = oof_arrays([row for d in oof_dirs for row in read_oof(d)])
+    service = softmax(logits[:, : len(CLASSES)], temperature)  # = the full softmax renormalised over CLASSES
+    carcinoma_index = [TRAIN_CLASSES.index(c) for c in CARCINOMA_CLASSES]
+    alerts = [("melanoma", service[:, MELANOMA], labels == MELANOMA, melanoma_target)]
+    if logits.shape[1] > max(carcinoma_index):  # a model with carcinoma outputs
+        carcinoma = softmax(logits, temperature)[:, carcinoma_index].sum(axis=1)
+        alerts.append(("carcinoma", carcinoma, np.isin(labels, carcinoma_index), carcinoma_target))
+    choices = {}
+    for name, scores, positive, target in alerts:
+        threshold = alert_threshold_for_sensitivity(scores, positive, target)
+        fired = scores >= threshold
+        choices[name] = {
+            "threshold": threshold,
+            "split": "out-of-fold (" + ", ".join(str(d) for d in oof_dirs) + ")",
+            "target_sensitivity": target,
+            "positives": int(positive.sum()),
+            "images": len(labels),
+            "sensitivity": float(fired[positive].mean()),
+            "specificity": float((~fired[~positive]).mean()),
+            "per_source": {
+                source: {
+                    "positives": int((positive & (sources == source)).sum()),
+                    "sensitivity": float(fired[positive & (sources == source)].mean())
+                    if (positive & (sources == source)).any()
+                    else None,
+                    "specificity": float((~fired[~positive & (sources == source)]).mean()),
+                }
+                for source in sorted(set(sources))
+            },
+        }
+    return choices
+
+
+def licence_of(configs: list[TrainConfig]) -> str:
+    """A model trained on HAM10000 inherits its CC BY-NC 4.0 licence."""
+    if any(config.ham for config in configs):
+        return (
+            "CC BY-NC 4.0 (non-commercial), inherited from HAM10000 (Tschandl et al. 2018, ViDIR Group, Medical "
+            "University of Vienna); also trained on ISIC 2017 (CC0), from EfficientNet-Lite ImageNet weights "
+            "(Apache-2.0)"
+        )
+    return "model weights: Apache-2.0 (EfficientNet-Lite ImageNet init); trained on ISIC 2017 (CC0)"
 
 
 def export_onnx(network: torch.nn.Module, image_size: int, path: Path) -> None:
@@ -128,38 +198,59 @@ def main(argv: list[str] | None = None) -> int:
         "--alert-sensitivity",
         type=float,
         default=DEFAULT_TARGET_SENSITIVITY,
-        help="share of the calibration split's melanomas the melanoma alert must catch (sets its threshold)",
+        help="share of melanomas the melanoma alert must catch (out-of-fold with --oof, else the calibration split)",
+    )
+    parser.add_argument(
+        "--carcinoma-sensitivity",
+        type=float,
+        default=DEFAULT_CARCINOMA_SENSITIVITY,
+        help="share of out-of-fold basal-cell carcinomas and actinic keratoses the carcinoma alert must catch",
+    )
+    parser.add_argument(
+        "--oof",
+        type=Path,
+        nargs="+",
+        help="`melanoscan cv` folders whose out-of-fold predictions choose the alert thresholds",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(2)
 
-    network, config, states = load_network(args.checkpoint, args.tta)
-    spec = spec_for(config, args.name, args.version)
+    network, config, states, classes = load_network(args.checkpoint, args.tta)
+    spec = replace(spec_for(config, args.name, args.version), classes=classes)
     root = isic_dir(args.data_dir)
     calib = read_split(root, args.calibration_split)
     images = cache_images(calib, spec.resize_size)
     labels = labels_of(calib)
     logits = predict_logits(network, images, spec, 32)
-    temperature = round(fit_temperature(logits, labels), 5)  # as stored, so the alert is chosen on what serves
-    calibrated_probs = softmax(logits, temperature)
-    alert_threshold = alert_threshold_for_sensitivity(
-        calibrated_probs[:, MELANOMA], labels == MELANOMA, args.alert_sensitivity
-    )
-    calibrated = summarize(labels, calibrated_probs, spec.classes, alert_threshold=alert_threshold)
+    # The service reports the three CLASSES renormalised, which is the softmax of their logits alone:
+    # the temperature is fitted on those, and stored rounded so the alerts are chosen on what serves.
+    service_logits = logits[:, : len(CLASSES)]
+    temperature = round(fit_temperature(service_logits, labels), 5)
+    calibrated_probs = softmax(service_logits, temperature)
+    if args.oof:
+        alerts = choose_alerts_on_oof(args.oof, temperature, args.alert_sensitivity, args.carcinoma_sensitivity)
+    else:
+        mel_threshold = alert_threshold_for_sensitivity(
+            calibrated_probs[:, MELANOMA], labels == MELANOMA, args.alert_sensitivity
+        )
+        alerts = {"melanoma": {"threshold": mel_threshold, "split": args.calibration_split}}
+    alert_threshold = alerts["melanoma"]["threshold"]
+    calibrated = summarize(labels, calibrated_probs, CLASSES, alert_threshold=alert_threshold)
+    if not args.oof:
+        alerts["melanoma"].update(
+            target_sensitivity=args.alert_sensitivity,
+            melanomas=int((labels == MELANOMA).sum()),
+            sensitivity=calibrated["melanoma_alert_sensitivity"],
+            specificity=calibrated["melanoma_alert_specificity"],
+        )
     log.info(
-        "temperature %.3f; %s ECE %.4f -> %.4f",
+        "temperature %.3f; %s ECE %.4f -> %.4f; alerts %s",
         temperature,
         args.calibration_split,
-        summarize(labels, softmax(logits), spec.classes)["ece"],
+        summarize(labels, softmax(service_logits), CLASSES)["ece"],
         calibrated["ece"],
-    )
-    log.info(
-        "melanoma alert at p >= %.3f: %s sensitivity %.3f, specificity %.3f",
-        alert_threshold,
-        args.calibration_split,
-        calibrated["melanoma_alert_sensitivity"],
-        calibrated["melanoma_alert_specificity"],
+        json.dumps(alerts),
     )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -177,36 +268,32 @@ def main(argv: list[str] | None = None) -> int:
             **spec.to_dict(),
             "temperature": temperature,
             "melanoma_alert_threshold": alert_threshold,
+            "carcinoma_alert_threshold": alerts["carcinoma"]["threshold"] if "carcinoma" in alerts else None,
             "tta": "hflip" if args.tta else "none",
             "created": dt.date.today().isoformat(),
             "onnx_sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
-            "training_data_sha256": data_hash(read_split(root, config.train_split)),
+            "training_data_sha256": data_hash(training_samples(config)),
             "training": {
                 "members": [
                     {
                         "checkpoint": str(path),
-                        "best_epoch": state.get("epoch"),
-                        "val_mean_auc": state.get("val_mean_auc"),
+                        "epoch": state.get("epoch"),
+                        "held_out": state.get("watch"),  # the figures its run logged for the kept epoch
                         "config": state["config"],
                     }
                     for path, state in zip(args.checkpoint, states, strict=True)
                 ],
             },
             "calibration": {"split": args.calibration_split, "n": len(labels), "ece": calibrated["ece"]},
-            "melanoma_alert_choice": {
-                "split": args.calibration_split,
-                "target_sensitivity": args.alert_sensitivity,
-                "melanomas": int((labels == MELANOMA).sum()),
-                "sensitivity": calibrated["melanoma_alert_sensitivity"],
-                "specificity": calibrated["melanoma_alert_specificity"],
-            },
+            "melanoma_alert_choice": alerts["melanoma"],
+            **({"carcinoma_alert_choice": alerts["carcinoma"]} if "carcinoma" in alerts else {}),
             # The figures the model was chosen on, after calibration (test figures live in its evaluation).
             "metrics": {
                 "split": args.calibration_split,
                 **{key: calibrated[key] for key in HEADLINE_METRICS},
             },
             "parity_max_abs_diff": parity,
-            "licence": "model weights: Apache-2.0 (EfficientNet-Lite ImageNet init); trained on ISIC 2017 (CC0)",
+            "licence": licence_of([TrainConfig(**state["config"]) for state in states]),
         }
     )
     final.save(spec_path_for(args.out))

@@ -1,6 +1,7 @@
 """Evaluation metrics, as the ISIC 2017 challenge scored Part 3, plus calibration and the 0.5 rule.
 
-AUCs come from scikit-learn; ECE and the retake figures are ours and are tested against
+AUCs come from scikit-learn; ECE is ours; the retake and alert figures come from the service's own rule
+(melanoscan.screening.decision), applied image by image. All are tested against
 hand-checked inputs.
 """
 
@@ -13,17 +14,21 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, log_loss, roc_auc_score
 
-from melanoscan.inference.decision import DEFAULT_THRESHOLD, decide
 from melanoscan.inference.spec import CLASSES
+from melanoscan.screening.decision import DEFAULT_THRESHOLD, Decision, decide
 
 MELANOMA, NEVUS, SK = 0, 1, 2
 
 
-def one_vs_rest_auc(labels: np.ndarray, probs: np.ndarray, cls: int) -> float:
-    positives = labels == cls
+def roc_auc_or_nan(positives: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC, or NaN where one side is empty (a fold or source without that class)."""
     if positives.all() or not positives.any():
         return float("nan")
-    return float(roc_auc_score(positives, probs[:, cls]))
+    return float(roc_auc_score(positives, scores))
+
+
+def one_vs_rest_auc(labels: np.ndarray, probs: np.ndarray, cls: int) -> float:
+    return roc_auc_or_nan(labels == cls, probs[:, cls])
 
 
 def expected_calibration_error(labels: np.ndarray, probs: np.ndarray, bins: int = 15) -> float:
@@ -60,12 +65,32 @@ def reliability_curve(labels: np.ndarray, probs: np.ndarray, bins: int = 10) -> 
     return rows
 
 
-def alert_figures(labels: np.ndarray, probs: np.ndarray, alert_threshold: float, threshold: float) -> dict[str, float]:
-    """Melanoma sensitivity and specificity of the melanoma alert, and the share of photos it fires on.
+def decisions(
+    probs: np.ndarray,
+    threshold: float,
+    alert_threshold: float | None,
+    classes: Sequence[str] = CLASSES,
+    carcinoma_alert_threshold: float | None = None,
+) -> list[Decision]:
+    """The service's own `decide`, image by image, so evaluation cannot drift from what users are told."""
+    return [
+        decide(row, classes, threshold, alert_threshold, carcinoma_alert_threshold=carcinoma_alert_threshold)
+        for row in np.asarray(probs, dtype=np.float64)
+    ]
 
-    Raised by the service's own `decide`, image by image, so evaluation cannot drift from what users are told."""
+
+def alert_figures(
+    labels: np.ndarray,
+    probs: np.ndarray,
+    alert_threshold: float,
+    threshold: float,
+    decided: Sequence[Decision] | None = None,
+) -> dict[str, float]:
+    """Melanoma sensitivity and specificity of the melanoma alert, and the share of photos it fires on."""
     is_mel = np.asarray(labels) == MELANOMA
-    alert = np.array([decide(row, CLASSES, threshold, alert_threshold).melanoma_alert for row in probs], dtype=bool)
+    if decided is None:
+        decided = decisions(probs, threshold, alert_threshold)
+    alert = np.array([decision.melanoma_alert for decision in decided], dtype=bool)
     return {
         "melanoma_alert_threshold": alert_threshold,
         "melanoma_alert_sensitivity": float(alert[is_mel].mean()) if is_mel.any() else float("nan"),
@@ -80,15 +105,22 @@ def summarize(
     classes: Sequence[str],
     threshold: float = DEFAULT_THRESHOLD,
     alert_threshold: float | None = None,
+    carcinoma_alert_threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Every figure the model card reports, for one labelled set (the alert's only when the model has one)."""
+    """Every figure the model card reports, for one set labelled with the service's three classes (the
+    alerts' only when the model has them). `probs` are the model's, over its `classes`: a model with more
+    outputs is scored on the three service probabilities the user is shown (renormalised)."""
     labels = np.asarray(labels)
-    probs = np.asarray(probs, dtype=np.float64)
+    full = np.asarray(probs, dtype=np.float64)
+    decided = decisions(full, threshold, alert_threshold, classes, carcinoma_alert_threshold)
+    probs = np.array([[d.probabilities[name] for name in CLASSES] for d in decided]).reshape(-1, len(CLASSES))
+    classes = CLASSES
     predicted = probs.argmax(axis=1)
     mel_auc = one_vs_rest_auc(labels, probs, MELANOMA)
     sk_auc = one_vs_rest_auc(labels, probs, SK)
     is_mel, said_mel = labels == MELANOMA, predicted == MELANOMA
-    reported = probs.max(axis=1) >= threshold
+    reported = np.array([decision.status == "ok" for decision in decided], dtype=bool)
+    carcinoma = np.array([decision.carcinoma_alert for decision in decided], dtype=bool)
     return {
         "n": len(labels),
         "class_counts": {name: int((labels == i).sum()) for i, name in enumerate(classes)},
@@ -109,5 +141,14 @@ def summarize(
         "log_loss": float(log_loss(labels, probs, labels=list(range(len(classes))))),
         "brier": float(((probs - np.eye(len(classes))[labels]) ** 2).sum(axis=1).mean()),
         "confusion_matrix": confusion_matrix(labels, predicted, labels=list(range(len(classes)))).tolist(),
-        **(alert_figures(labels, probs, alert_threshold, threshold) if alert_threshold is not None else {}),
+        **(alert_figures(labels, probs, alert_threshold, threshold, decided) if alert_threshold is not None else {}),
+        # These sets hold no carcinoma: the share of their lesions that the carcinoma alert sends to a doctor.
+        **(
+            {
+                "carcinoma_alert_threshold": carcinoma_alert_threshold,
+                "carcinoma_alert_fraction": float(carcinoma.mean()),
+            }
+            if carcinoma_alert_threshold is not None
+            else {}
+        ),
     }

@@ -12,10 +12,13 @@ import math
 import numpy as np
 
 DEFAULT_TARGET_SENSITIVITY = 0.85
+# Basal-cell carcinoma and actinic keratosis grow slowly and are rarely deadly; fewer false alarms matter more.
+DEFAULT_CARCINOMA_SENSITIVITY = 0.80
 
 
 def alert_threshold_for_sensitivity(melanoma_probs: np.ndarray, is_melanoma: np.ndarray, target: float) -> float:
-    """The highest threshold (rounded down to 0.001) at which >= target of the melanomas have probability >= it."""
+    """The highest threshold (rounded down to 0.001) at which >= target of the positives have probability >= it.
+    (Named for the melanoma alert; the carcinoma alert is chosen the same way.)"""
     if not 0.0 < target <= 1.0:
         raise ValueError("target sensitivity must be in (0, 1]")
     positives = np.sort(np.asarray(melanoma_probs, dtype=np.float64)[np.asarray(is_melanoma, dtype=bool)])[::-1]

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import xstatic.pkg.leaflet as xleaflet
-from flask import Blueprint, Response, current_app, render_template, request, send_from_directory, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory, url_for
 
 from melanoscan.config import Settings
 
@@ -47,8 +47,25 @@ CITIES: list[dict] = [
     {"id": "jeju", "ko": "제주", "en": "Jeju", "lat": 33.4996, "lon": 126.5312},
 ]
 
+# Short information pages linked from each result, as the original service linked pages on 흑색종 and 검버섯:
+# address slug -> the i18n key suffix of its title (templates/about/<slug>.html holds both languages).
+ABOUT_TOPICS = {
+    "melanoma": "melanoma",
+    "nevus": "nevus",
+    "seborrheic-keratosis": "seborrheic_keratosis",
+    "other-skin-cancers": "other_skin_cancers",
+}
+GUIDE_IMAGES = ["guide/good.svg", "guide/far.svg", "guide/blurry.svg", "guide/dark.svg"]
+
 # Files the service worker stores on install so the app opens offline (up to the upload).
-SHELL_STATIC = ["app.css", "app.js", "icons/icon-192.png", "icons/icon-512.png", "icons/apple-touch-icon.png"]
+SHELL_STATIC = [
+    "app.css",
+    "app.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/apple-touch-icon.png",
+    *GUIDE_IMAGES,
+]
 SHELL_LEAFLET = [
     "leaflet.css",
     "leaflet.js",
@@ -116,7 +133,7 @@ def content_security_policy(tile_url: str) -> str:
     )
 
 
-def _page(template: str, page: str) -> Response:
+def _page(template: str, page: str, **context: object) -> Response:
     settings = _settings()
     lang = _lang()
     client_config = {
@@ -128,6 +145,7 @@ def _page(template: str, page: str) -> Response:
         "tileUrl": settings.tile_url,
         "tileAttribution": settings.tile_attribution,
         "api": {"screenings": "/api/v1/screenings", "hospitals": "/api/v1/hospitals"},
+        "about": {key: url_for("web.about", topic=slug) for slug, key in ABOUT_TOPICS.items()},
         "maxUploadBytes": settings.max_upload_bytes,
         "hospitalLimit": 10,
     }
@@ -139,6 +157,8 @@ def _page(template: str, page: str) -> Response:
         cities=CITIES,
         config=client_config,
         v=asset_version(),
+        about_topics=ABOUT_TOPICS,
+        **context,
     )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
@@ -156,6 +176,18 @@ def index() -> Response:
 @bp.get("/hospitals")
 def hospitals() -> Response:
     return _page("hospitals.html", "hospitals")
+
+
+@bp.get("/about")
+def about_index() -> Response:
+    return _page("about_index.html", "about")
+
+
+@bp.get("/about/<topic>")
+def about(topic: str) -> Response:
+    if topic not in ABOUT_TOPICS:
+        abort(404)
+    return _page("about.html", "about", topic=topic, title_key="title_about_" + ABOUT_TOPICS[topic])
 
 
 @bp.get("/manifest.webmanifest")
@@ -194,7 +226,7 @@ def manifest() -> Response:
 @bp.get("/sw.js")
 def service_worker() -> Response:
     v = asset_version()
-    shell = ["/", "/hospitals"]
+    shell = ["/", "/hospitals", "/about", *(f"/about/{slug}" for slug in ABOUT_TOPICS)]
     shell += [url_for("web.static", filename=f) + f"?v={v}" for f in SHELL_STATIC]
     shell += [url_for("web.leaflet", filename=f) + f"?v={v}" for f in SHELL_LEAFLET]
     body = render_template("sw.js", version=v, shell=json.dumps(shell))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import melanoscan.hospitals.models  # registers the hospitals table
-import melanoscan.storage.models  # noqa: F401  # registers the screenings table
+import melanoscan.storage.models  # noqa: F401  # registers the screenings and hospitals tables
 from melanoscan.storage.db import Base, make_engine
 
 config = context.config

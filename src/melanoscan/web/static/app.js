@@ -1,9 +1,11 @@
 /* melanoscan web client. Plain JavaScript, no build step, no external requests except map tiles.
  *
- * Screen page: take or choose a photo -> preview -> shrink in the browser when large -> POST
- * /api/v1/screenings (XHR for upload progress) -> result card / retake / friendly error.
- * Melanoma result (and the /hospitals page): hospital finder with geolocation, a city select or a
- * tap on the map -> GET /api/v1/hospitals -> Leaflet markers + a list sorted by distance.
+ * Screen page: take a photo (the live camera with a centring guide where the browser allows, else the phone's
+ * camera app) or choose one -> preview -> shrink in the browser when large -> POST /api/v1/screenings (XHR for
+ * upload progress) -> a card that leads with the advice (see a dermatologist / keep an eye on it / retake) or a
+ * friendly error. "See a dermatologist" (and the /hospitals page): hospital finder with geolocation, a city select
+ * or a tap on the map -> GET /api/v1/hospitals -> Leaflet markers + a list sorted by distance.
+ * About pages: server-rendered in one language; the language switch reloads them in the other.
  */
 (function () {
   "use strict";
@@ -108,6 +110,12 @@
   function setLang(lang) {
     state.lang = lang;
     rememberLang(lang);
+    if (document.body.dataset.page === "about") {  // server-rendered reading: fetch it in the other language
+      var params = new URLSearchParams(window.location.search);
+      params.set("lang", lang);
+      window.location.replace(window.location.pathname + "?" + params);
+      return;
+    }
     updateAddressLang(lang);
     applyLang();
   }
@@ -128,14 +136,19 @@
     return node;
   }
 
-  function pct(p) { return Math.round(p * 1000) / 10; }   // 0.8234 -> 82.3
-
-  // A screening aid never claims certainty: what rounds to 100.0 or 0.0 shows as ">99.9%" or "<0.1%".
+  // Whole percent, never certain: the estimates are not precise to a decimal, and 0.998 is not 100%.
+  // The same rounding as the API's messages (api/results.py percent()).
   function formatPct(p) {
-    var v = pct(p);
-    if (v >= 100) return ">99.9%";
-    if (v <= 0) return "<0.1%";
-    return v.toFixed(1) + "%";
+    var v = p * 100;
+    if (v >= 99.5) return ">99%";
+    if (v < 0.5) return "<1%";
+    return Math.round(v) + "%";
+  }
+
+  // "about 55%", but ">99%" and "<1%" as they are: they already say they are not exact.
+  function aboutPct(p) {
+    var shown = formatPct(p);
+    return /^[<>]/.test(shown) ? shown : t("about_pct", { pct: shown });
   }
 
   // The same for screen readers, in words: not every screen reader reads "<" and ">" out.
@@ -143,7 +156,7 @@
     var shown = formatPct(p);
     if (shown.charAt(0) === ">") return t("pct_over", { pct: shown.slice(1) });
     if (shown.charAt(0) === "<") return t("pct_under", { pct: shown.slice(1) });
-    return shown;
+    return t("about_pct", { pct: shown });
   }
 
   // ---------------------------------------------------------------- photo -> preview
@@ -173,7 +186,15 @@
     var file = event.target.files && event.target.files[0];
     event.target.value = "";  // choosing the same file again must fire change again
     if (!file) return;  // picker cancelled: the previous photo and its result stay
+    closeCamera();
+    usePhoto(file);
+  }
+
+  // A photo from the picker, the phone's camera app or the live camera: one path from here to the upload.
+  function usePhoto(file) {
     abandonUpload();
+    var guide = $("guide");
+    if (guide) guide.hidden = true;  // before the photo only: from here the preview and its answer matter
     state.file = file;
     state.result = null;
     state.error = null;
@@ -303,6 +324,32 @@
   }
 
   // ---------------------------------------------------------------- result card
+  //
+  // The card leads with one action (the advice), then why, then its one primary button; the class and the
+  // model's rounded estimates sit below in a <details>. To add to it:
+  //  - a new retake reason: a "retake_<reason>" string in i18n.json (ko and en); unknown reasons read "retake_other";
+  //  - something shown between the advice and the details (the "where the model looked" toggle): push a
+  //    builder onto CARD_EXTRAS, function (body, advice) -> a node or null.
+
+  var ADVICES = ["see_dermatologist", "monitor", "retake"];
+  var MONITOR_LABELS = ["nevus", "seborrheic_keratosis"];  // the classes a "keep an eye on it" card can name
+  var ABOUT = cfg.about || {};                             // class or topic -> its "about" page
+  var CARD_EXTRAS = [];
+
+  // The one next step. The server says it in `advice`; for a server that does not yet, the same rule from the
+  // fields it sends. (Delete everything after the first line once every server answers with `advice`.)
+  function adviceOf(body) {
+    if (ADVICES.indexOf(body.advice) >= 0) return body.advice;
+    if (body.label === "melanoma" || body.melanoma_alert || body.carcinoma_alert) return "see_dermatologist";
+    if (body.status === "retake") return "retake";
+    return MONITOR_LABELS.indexOf(body.label) >= 0 ? "monitor" : "see_dermatologist";  // a class we cannot name: careful
+  }
+
+  function className(label) {
+    var key = "class_" + label;
+    var name = t(key);
+    return name === key ? String(label).replace(/_/g, " ") : name;  // a class a newer model knows and we do not
+  }
 
   function focusCard(card) {
     var heading = card.querySelector("h2");
@@ -310,8 +357,8 @@
     card.scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
-  // Only opens the picker: result, preview and finder stay until a photo actually arrives (onFileChosen),
-  // so cancelling the picker loses nothing, and focus stays on the button that was pressed.
+  // Only opens the camera or the picker: result, preview and finder stay until a photo actually arrives
+  // (usePhoto), so cancelling loses nothing, and focus stays on the button that was pressed.
   function pickAgain(openCamera) {
     $(openCamera ? "camera-input" : "file-input").click();
   }
@@ -322,89 +369,120 @@
     if (note) note.hidden = !show;
   }
 
-  // The server's melanoma alert: melanoma is the label, or too probable to rule out whatever the label.
-  function melanomaAlert(body) {
-    return typeof body.melanoma_alert === "boolean" ? body.melanoma_alert : body.label === "melanoma";
+  function button(id, text, primary, onclick) {
+    return el("button", { type: "button", class: "button" + (primary ? " primary" : ""), id: id, text: text, onclick: onclick });
   }
 
-  // Shown beside another label or a retake: the top class alone would hide a melanoma ranked second.
-  function alertBox(body) {
-    if (!melanomaAlert(body) || body.label === "melanoma") return null;
-    var p = (body.probabilities || {}).melanoma || 0;
-    return el("div", { class: "urgent alert-box", id: "melanoma-alert", role: "note" }, [
-      el("h3", { text: t("alert_title") }),
-      el("p", { text: t("alert_text", { pct: formatPct(p) }) }),
+  function reasonsToSeeADoctor(body) {
+    var p = (body.probabilities || {}).melanoma;
+    var why = [];
+    if (body.label === "melanoma") why.push(t("why_melanoma", { pct: aboutPct(body.probability || p || 0) }));
+    else if (body.melanoma_alert) why.push(t("why_melanoma_alert", { pct: aboutPct(p || 0) }));
+    if (body.carcinoma_alert) why.push(t("why_carcinoma_alert"));
+    if (body.status === "retake") why.push(t("why_unclear_photo"));
+    return why;
+  }
+
+  var BUILD = {
+    see_dermatologist: function (body) {
+      var why = reasonsToSeeADoctor(body);
+      return [
+        why.length ? el("ul", { class: "reasons", id: "see-why" }, why.map(function (s) { return el("li", { text: s }); })) : null,
+        el("p", { class: "when", id: "see-when", text: t("advice_see_when") }),
+        el("div", { class: "actions" }, [
+          button("goto-finder", t("find_hospitals"), true, function () { focusFinder(); }),
+          button("check-another", t("check_another"), false, function () { pickAgain(true); }),
+        ]),
+      ];
+    },
+    monitor: function (body) {
+      return [
+        el("p", { class: "when", id: "monitor-recheck", text: t("monitor_recheck") }),
+        el("h3", { text: t("monitor_doctor_heading") }),
+        el("ul", { class: "signs", id: "monitor-signs" }, ["sign_abcde", "sign_bleed", "sign_new_" + body.label, "sign_worry"]
+          .map(function (k) { return el("li", { text: t(k) }); })),
+        el("div", { class: "actions" }, [button("check-another", t("check_another"), true, function () { pickAgain(true); })]),
+      ];
+    },
+    retake: function (body) {
+      var key = "retake_" + body.retake_reason;
+      return [
+        el("p", { id: "retake-why", text: t(STRINGS.en[key] ? key : "retake_other") }),
+        el("h3", { text: t("tips_heading") }),
+        el("ul", { class: "tips" }, ["tip_light", "tip_close", "tip_focus", "tip_one"].map(function (k) {
+          return el("li", { text: t(k) });
+        })),
+        el("div", { class: "actions" }, [
+          button("take-again", t("take_again"), true, function () { pickAgain(true); }),
+          button("choose-again", t("choose_photo"), false, function () { pickAgain(false); }),
+        ]),
+      ];
+    },
+  };
+
+  function headline(advice, body) {
+    if (advice === "monitor") return t("advice_monitor_title_" + body.label);
+    return t(advice === "retake" ? "advice_retake_title" : "advice_see_title");
+  }
+
+  // The pages to read next: what the answer named, and the ABCDE self-check for anyone keeping an eye on a mole.
+  function learnMore(body, advice) {
+    var topics = [];
+    if (advice === "see_dermatologist" && (body.label === "melanoma" || body.melanoma_alert)) topics.push("melanoma");
+    if (body.carcinoma_alert) topics.push("other_skin_cancers");
+    if (advice === "monitor") topics.push(body.label, "melanoma");
+    topics = topics.filter(function (k, i) { return ABOUT[k] && topics.indexOf(k) === i; });
+    if (!topics.length) return null;
+    return el("nav", { class: "learn-more", "aria-label": t("learn_more") }, [
+      el("h3", { text: t("learn_more") }),
+      el("ul", {}, topics.map(function (k) {
+        return el("li", {}, [el("a", { class: "topic-link", href: ABOUT[k] + "?lang=" + state.lang, text: t("title_about_" + k) })]);
+      })),
     ]);
   }
 
-  function finderButton(body) {
-    return melanomaAlert(body) ? el("button", { type: "button", class: "button primary", id: "goto-finder",
-      text: t("find_hospitals"), onclick: function () { focusFinder(); } }) : null;
+  // The class and every estimate, rounded to whole percent, largest first; none for a photo sent back unjudged.
+  function details(body, advice) {
+    var probs = body.probabilities || {};
+    var classes = Object.keys(probs).sort(function (a, b) { return probs[b] - probs[a]; });
+    if (advice === "retake" || !classes.length) return null;
+    var p = typeof body.probability === "number" ? body.probability : probs[body.label] || 0;
+    return el("details", { class: "all", id: "result-details" }, [
+      el("summary", { text: t("details_summary") }),
+      body.label ? el("p", { class: "top", id: "result-top",
+        text: t("details_top", { label: className(body.label), pct: aboutPct(p) }) }) : null,
+      el("ul", { class: "all-list" }, classes.map(function (c) {
+        var q = probs[c];
+        return el("li", { "data-class": c }, [
+          el("span", { text: className(c) }),
+          el("span", { class: "num", "aria-hidden": "true", text: aboutPct(q) }),
+          el("span", { class: "visually-hidden", text: spokenPct(q) }),
+          el("div", { class: "bar", "aria-hidden": "true" }, [el("div", { class: "fill", style: "width:" + Math.round(q * 100) + "%" })]),
+        ]);
+      })),
+      el("p", { class: "small", text: t("details_note") }),
+      body.model ? el("p", { class: "small", text: t("model_line", { name: body.model.name || "", version: body.model.version || "" }) }) : null,
+    ]);
   }
 
   function renderResult(body, announce) {
     var box = $("result");
     box.textContent = "";
-    var card;
-    if (body.status === "retake") {
-      card = el("div", { class: "card result-card retake", "data-status": "retake" }, [
-        el("h2", { text: t("retake_title") }),
-        el("p", { id: "retake-why", text: t(body.retake_reason === "blank_photo" ? "retake_blank_message" : "retake_message") }),
-        alertBox(body),
-        el("h3", { text: t("tips_heading") }),
-        el("ul", { class: "tips" }, ["tip_light", "tip_close", "tip_focus", "tip_one"].map(function (k) {
-          return el("li", { text: t(k) });
-        })),
+    var advice = adviceOf(body);
+    var attrs = { class: "card result-card advice-" + advice, "data-status": body.status, "data-advice": advice };
+    if (body.label) attrs["data-label"] = body.label;
+    var extras = CARD_EXTRAS.map(function (build) { return build(body, advice); });
+    var card = el("div", attrs, [el("h2", { id: "result-headline", text: headline(advice, body) })]
+      .concat(BUILD[advice](body), extras, [
+        learnMore(body, advice),
+        details(body, advice),
         el("p", { class: "disclaimer", text: t("note_screening") }),
-        el("div", { class: "actions" }, [
-          finderButton(body),
-          el("button", { type: "button", class: "button primary", id: "take-again", text: t("take_again"),
-            onclick: function () { pickAgain(true); } }),
-          el("button", { type: "button", class: "button", text: t("choose_photo"),
-            onclick: function () { pickAgain(false); } }),
-        ]),
-      ]);
-    } else {
-      var label = body.label;
-      var p = typeof body.probability === "number" ? body.probability : (body.probabilities || {})[label] || 0;
-      var name = t("class_" + label);
-      var all = CLASSES.filter(function (c) { return body.probabilities && c in body.probabilities; });
-      card = el("div", { class: "card result-card " + label, "data-status": "ok", "data-label": label }, [
-        el("h2", { text: t("result_heading") }),
-        el("p", { class: "eyebrow", text: t("looks_like") }),
-        el("p", { class: "label-name", id: "result-label", text: name }),
-        el("div", { class: "prob" }, [
-          el("div", { class: "bar", role: "img", "aria-label": t("probability_of", { label: name, pct: spokenPct(p) }) }, [
-            el("div", { class: "fill", style: "width:" + Math.max(2, pct(p)) + "%" }),
-          ]),
-          el("span", { class: "pct", id: "result-probability", "aria-hidden": "true", text: formatPct(p) }),
-        ]),
-        el("p", { class: "explain", text: t("explain_" + label) }),
-        label === "melanoma" ? el("p", { class: "urgent", text: t("melanoma_urgent") }) : alertBox(body),
-        all.length ? el("details", { class: "all" }, [
-          el("summary", { text: t("all_classes") }),
-          el("ul", { class: "all-list" }, all.map(function (c) {
-            var q = body.probabilities[c];
-            return el("li", {}, [
-              el("span", { text: t("class_" + c) }),
-              el("span", { class: "num", "aria-hidden": "true", text: formatPct(q) }),
-              el("span", { class: "visually-hidden", text: spokenPct(q) }),
-              el("div", { class: "bar", "aria-hidden": "true" }, [el("div", { class: "fill", style: "width:" + pct(q) + "%" })]),
-            ]);
-          })),
-        ]) : null,
-        el("p", { class: "disclaimer", text: t("note_screening") }),
-        el("p", { class: "small limits", id: "model-limits", text: t("model_limits") }),
-        body.model ? el("p", { class: "small", text: t("model_line", { name: body.model.name || "", version: body.model.version || "" }) }) : null,
-        el("div", { class: "actions" }, [
-          finderButton(body),
-          el("button", { type: "button", class: "button", text: t("check_another"), onclick: function () { pickAgain(true); } }),
-        ]),
-      ]);
-    }
+        advice === "retake" ? null : el("p", { class: "small limits", id: "model-limits", text: t("model_limits") }),
+      ]));
     box.appendChild(card);
     showScreenNote(false);
-    if (melanomaAlert(body)) showFinder();
+    if (advice === "see_dermatologist") showFinder();
+    else hideFinderForScreen();
     if (announce) focusCard(card);
   }
 
@@ -430,6 +508,107 @@
     box.appendChild(card);
     showScreenNote(true);  // an error card has no disclaimer of its own
     if (announce) focusCard(card);
+  }
+
+
+  // ---------------------------------------------------------------- live camera
+  //
+  // Where the browser has a camera (getUserMedia in a secure context), "Take photo" opens it in the page with a
+  // centring guide; a frame drawn to a canvas becomes a JPEG File on the same path as a picked photo. Without
+  // one, or when it fails, the phone's own camera app / the file picker (the capture input) does the job.
+
+  var camera = { available: false, stream: null, native: false };
+
+  function detectCamera() {
+    var media = navigator.mediaDevices;
+    if (!window.isSecureContext || !media || !media.getUserMedia || !media.enumerateDevices) return;
+    media.enumerateDevices().then(function (devices) {
+      camera.available = devices.some(function (d) { return d.kind === "videoinput"; });
+    }, function () { camera.available = false; });
+  }
+
+  // Every way to the capture input (its label, the keyboard, "Take again") comes through its click.
+  function onCameraInputClick(event) {
+    if (camera.native || !camera.available) { camera.native = false; return; }
+    event.preventDefault();
+    openCamera();
+  }
+
+  function useCameraApp() {
+    closeCamera();
+    camera.native = true;  // this one click goes to the input itself
+    $("camera-input").click();
+  }
+
+  function setCameraStatus(key) {
+    var status = $("camera-status");
+    status.dataset.i18n = key;  // follows a language switch
+    status.textContent = t(key);
+  }
+
+  function openCamera() {
+    var panel = $("camera");
+    if (!panel.hidden) return;
+    panel.hidden = false;
+    panel.classList.remove("failed");
+    var shoot = $("camera-shoot");
+    shoot.disabled = true;
+    setCameraStatus("camera_starting");
+    panel.scrollIntoView({ behavior: "smooth", block: "nearest" });
+    var constraints = { audio: false, video: { facingMode: { ideal: "environment" }, width: { ideal: 1920 }, height: { ideal: 1080 } } };
+    navigator.mediaDevices.getUserMedia(constraints).then(function (stream) {
+      if (panel.hidden) { stopTracks(stream); return null; }  // cancelled while the camera was starting
+      camera.stream = stream;
+      var video = $("camera-video");
+      video.srcObject = stream;
+      return video.play().then(function () {
+        setCameraStatus("camera_hint");
+        shoot.disabled = false;
+        shoot.focus({ preventScroll: true });
+      });
+    }).catch(function () {
+      if (panel.hidden) return;
+      stopTracks(camera.stream);
+      camera.stream = null;
+      camera.available = false;  // not offered again on this page: "Take photo" opens the camera app
+      panel.classList.add("failed");
+      setCameraStatus("camera_failed");
+      $("camera-app").focus({ preventScroll: true });
+    });
+  }
+
+  function stopTracks(stream) {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+  }
+
+  function closeCamera() {
+    var panel = $("camera");
+    if (!panel || panel.hidden) return;
+    stopTracks(camera.stream);
+    camera.stream = null;
+    $("camera-video").srcObject = null;
+    panel.hidden = true;
+  }
+
+  function shoot() {
+    var video = $("camera-video");
+    var w = video.videoWidth, h = video.videoHeight;
+    if (!w || !h) return;
+    // What the person saw is what is sent: the view shows the middle of the frame (object-fit: cover), with
+    // the guide at its centre, so the same middle is cut from the full frame.
+    var box = video.getBoundingClientRect();
+    var viewRatio = box.width && box.height ? box.width / box.height : w / h;
+    var sw = w, sh = h;
+    if (w / h > viewRatio) sw = Math.round(h * viewRatio); else sh = Math.round(w / viewRatio);
+    var canvas = document.createElement("canvas");
+    canvas.width = sw;
+    canvas.height = sh;
+    canvas.getContext("2d").drawImage(video, (w - sw) / 2, (h - sh) / 2, sw, sh, 0, 0, sw, sh);
+    canvas.toBlob(function (blob) {
+      if (!blob) { setCameraStatus("camera_failed"); return; }
+      closeCamera();
+      usePhoto(new File([blob], "camera.jpg", { type: "image/jpeg" }));
+    }, "image/jpeg", JPEG_QUALITY);
   }
 
   // ---------------------------------------------------------------- hospital finder
@@ -657,6 +836,15 @@
     ["camera-input", "file-input"].forEach(function (id) { var i = $(id); if (i) i.addEventListener("change", onFileChosen); });
     var sendBtn = $("send-btn");
     if (sendBtn) sendBtn.addEventListener("click", send);
+    if ($("camera")) {
+      $("camera-input").addEventListener("click", onCameraInputClick);
+      $("camera-shoot").addEventListener("click", shoot);
+      $("camera-cancel").addEventListener("click", function () { closeCamera(); $("camera-input").focus(); });
+      $("camera-app").addEventListener("click", useCameraApp);
+      document.addEventListener("visibilitychange", function () { if (document.hidden) closeCamera(); });
+      window.addEventListener("pagehide", closeCamera);
+      detectCamera();
+    }
     var locateBtn = $("locate-btn");
     if (locateBtn) locateBtn.addEventListener("click", locate);
     var city = $("city-select");
@@ -674,7 +862,7 @@
     else if (toggle) toggle.lang = state.lang === "ko" ? "en" : "ko";
 
     // Hooks for tests and the console: the formatting's edge cases are ones no real photo reaches.
-    window.melanoscan = Object.freeze({ formatPct: formatPct, spokenPct: spokenPct });
+    window.melanoscan = Object.freeze({ formatPct: formatPct, aboutPct: aboutPct, spokenPct: spokenPct, adviceOf: adviceOf });
 
     if ("serviceWorker" in navigator && window.isSecureContext) {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the app works without it */ });

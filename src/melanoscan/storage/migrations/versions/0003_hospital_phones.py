@@ -12,6 +12,9 @@ Create Date: 2026-11-25
 
 from __future__ import annotations
 
+import csv
+from importlib import resources
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -28,9 +31,17 @@ DUPLICATES = (
 )
 
 
-def upgrade() -> None:
-    from melanoscan.hospitals.loader import read_table
+def shipped_rows() -> list[dict[str, object]]:
+    """(name, phone, lat, lon) of the shipped CSV, read as a data file (storage does not import hospitals)."""
+    table = resources.files("melanoscan").joinpath("hospitals", "data", "hospitals.csv")
+    with table.open(encoding="utf-8", newline="") as handle:
+        return [
+            {"name": row["name"], "phone": row["phone"], "lat": float(row["lat"]), "lon": float(row["lon"])}
+            for row in csv.DictReader(handle)
+        ]
 
+
+def upgrade() -> None:
     hospitals = sa.table(
         "hospitals", sa.column("name", sa.String), sa.column("phone", sa.String),
         sa.column("lat", sa.Float), sa.column("lon", sa.Float),
@@ -47,7 +58,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     for name, lat, lon in DUPLICATES:
         bind.execute(sa.delete(hospitals).where(same(name, lat, lon)))
-    for row in read_table():
+    for row in shipped_rows():
         bind.execute(
             sa.update(hospitals)
             .where(same(row["name"], row["lat"], row["lon"]), hospitals.c.phone != row["phone"])
