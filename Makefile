@@ -33,11 +33,14 @@ run: install
 test: install-dev
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+# mypy reads [tool.mypy] in pyproject.toml: src/melanoscan, strict for the serving parts.
 lint: install-dev
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
 
 # Printed figures, not tests: single-image latency (ONNX Runtime vs PyTorch) and the hospital ranking.
 # The others (CLI on the ISIC test split, load, fuzzing) are listed in README.md.
@@ -46,4 +49,4 @@ bench: install-dev
 	$(BIN)/python bench/hospitals.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache test-artifacts

@@ -2,10 +2,11 @@
 
     python scripts/build_hospitals.py [--source ../shared/data/hospitals/kr_hospitals.csv] [--out ...]
 
-The source is `$MELANOSCAN_SHARED/data/hospitals/kr_hospitals.csv` (default `../shared`): 649 real
-Korean hospitals (LOCALDATA 2020-09, KOGL type 1; see its README.md). The output keeps the same columns,
-normalised (booleans as true/false, coordinates with 6 decimals, whitespace trimmed) and sorted by
-kind then name, so the service never depends on the shared folder at run time. Every row is validated:
+The source is `$MELANOSCAN_SHARED/data/hospitals/kr_hospitals.csv` (default `../shared`): 635 real
+Korean hospitals (LOCALDATA 2020-09, KOGL type 1; armed-forces hospitals removed 2026-12; see its README.md).
+The output keeps the same columns, normalised (booleans as true/false, coordinates with 6 decimals,
+whitespace trimmed) and sorted by kind then name, so the service never depends on the shared folder at
+run time. Every row is validated:
 the script exits non-zero on a missing column, a bad kind/boolean, a coordinate outside Korea's
 bounding box, or a duplicate (name, lat, lon).
 
@@ -34,7 +35,8 @@ KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
 # Korea's bounding box as documented by the source README (all rows must fall inside).
 LAT_RANGE = (33.0, 39.0)
 LON_RANGE = (124.0, 132.0)
-EXPECTED_SHA256 = "30675f724d7f74c2c620e58f82e53e2feccecb9bab074e6e168a2bb815e10070"
+# The corrected source of 2026-12 (armed-forces hospitals removed); the first one (649 rows) was 30675f72...
+EXPECTED_SHA256 = "e8fa3c32adbf69941e1886941d91856e6b322cb22aeafa42a57994a8b4965521"
 # Area code by province, the first word of a Korean address.
 AREA_CODES = {
     "서울특별시": "02",
@@ -190,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--expect-rows",
         type=int,
-        default=649,
-        help="fail unless the source has this many rows (0: any); the 2020-09 file has 649 (646 once de-duplicated)",
+        default=635,
+        help="fail unless the source has this many rows (0: any); the corrected file has 635 (633 once de-duplicated)",
     )
     args = parser.parse_args(argv)
     source = args.source or default_source()
@@ -210,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = drop_same_site_duplicates(rows)
     write_table(rows, args.out)
     derm = sum(r["dermatology"] for r in rows)
-    note = "" if digest == EXPECTED_SHA256 else " (source differs from the documented 2020-09 file)"
+    note = "" if digest == EXPECTED_SHA256 else " (source differs from the documented file)"
     print(f"wrote {len(rows)} hospitals ({derm} with dermatology) to {args.out}")
     print(f"source sha256 {digest}{note}")
     return 0

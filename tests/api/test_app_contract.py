@@ -10,7 +10,6 @@ from contract import check_error, check_screening
 from PIL import Image
 
 from melanoscan.api import i18n
-from melanoscan.api.openapi import openapi_document
 
 SCREENINGS = "/api/v1/screenings"
 
@@ -91,31 +90,6 @@ def test_unexpected_exceptions_become_a_json_500_without_a_trace(app_factory, tm
     check_error(response.get_json(), "internal_error")
     assert "secret" not in response.get_data(as_text=True)
     assert "secret internal detail" in caplog.text  # logged on our side
-
-
-# ---------------------------------------------------------------- OpenAPI
-
-
-def test_openapi_document_is_valid():
-    from openapi_spec_validator import validate
-
-    validate(openapi_document())
-
-
-def test_every_route_is_documented(app, client):
-    document = client.get("/api/v1/openapi.json").get_json()
-    assert document == openapi_document(app.config["MELANOSCAN"].threshold)
-    paths = document["paths"]
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
-            continue
-        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        assert path in paths, f"route {rule.rule} is missing from the OpenAPI document"
-        for method in rule.methods - {"HEAD", "OPTIONS"}:  # type: ignore[operator]
-            assert method.lower() in paths[path], f"{method} {rule.rule} is not documented"
-    hospitals = paths["/api/v1/hospitals"]["get"]
-    assert {p["name"] for p in hospitals["parameters"]} == {"lat", "lon", "limit", "dermatology"}
-    assert "422" in hospitals["responses"]
 
 
 # ---------------------------------------------------------------- metrics and readiness

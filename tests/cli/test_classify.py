@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from melanoscan.api.openapi import openapi_document
+from melanoscan.api.schemas import Screening
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "isic" / "tiny"
 # The API's documented answer, less the id the server gives each recorded screening.
-API_FIELDS = set(openapi_document()["components"]["schemas"]["Screening"]["required"]) - {"screening_id"}
+API_FIELDS = set(Screening.model_fields) - {"screening_id"}
 
 
 def classify(*args: str) -> subprocess.CompletedProcess:

@@ -15,11 +15,11 @@ def _factory(database_url):
 
 def test_ensure_loaded_is_idempotent(database_url):
     factory = _factory(database_url)
-    assert ensure_loaded(factory) == 646
+    assert ensure_loaded(factory) == 633
     assert ensure_loaded(factory) == 0
     assert ensure_loaded(_factory(database_url)) == 0  # a second process on the same database
     with factory() as session:
-        assert session.scalar(select(func.count()).select_from(Hospital)) == 646
+        assert session.scalar(select(func.count()).select_from(Hospital)) == 633
         seoul = session.scalars(select(Hospital).where(Hospital.name == "서울대학교병원")).one()
         assert seoul.kind == "tertiary_hospital" and seoul.dermatology is True
         assert 37.5 < seoul.lat < 37.6 and 126.9 < seoul.lon < 127.1

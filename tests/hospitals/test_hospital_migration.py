@@ -52,3 +52,27 @@ def test_phone_migration_repairs_a_table_loaded_from_the_first_csv(database_url)
         assert session.scalars(select(Hospital.phone).where(Hospital.name == "우리 동네 피부과")).one() == "123-4567"
         assert len(session.scalars(select(Hospital.id)).all()) == SHIPPED_ROWS + 1
     engine.dispose()
+
+
+def test_military_migration_removes_only_the_shipped_armed_forces_rows(database_url):
+    """A database loaded before the 2026-12 correction still lists armed-forces hospitals; 0006 removes them
+    and leaves an operator's own rows, even one with a military-sounding name elsewhere."""
+    engine = make_engine(database_url)
+    migrate.upgrade(engine, "0005_screening_carcinoma_alert")
+    factory = make_session_factory(engine)
+    ensure_loaded(factory)
+    old = dict(kind="hospital", dermatology=True, address="경기도", phone="031-000-0000")
+    with factory() as session:  # what the earlier table had, plus two rows of the operator's
+        session.add(Hospital(name="국군고양병원", lat=37.718913, lon=126.896992, **old))
+        session.add(Hospital(name="해군해양의료원", lat=35.14627, lon=128.712924, **old))
+        session.add(Hospital(name="국군고양병원", lat=37.7, lon=126.9, **old))  # not a shipped row: stays
+        session.add(Hospital(name="우리 동네 피부과", lat=37.5, lon=127.0, **old))
+        session.commit()
+    migrate.upgrade(engine)
+    with factory() as session:
+        names = session.scalars(select(Hospital.name)).all()
+        assert "해군해양의료원" not in names
+        assert session.scalars(select(Hospital.lat).where(Hospital.name == "국군고양병원")).all() == [37.7]
+        assert "우리 동네 피부과" in names
+        assert len(names) == SHIPPED_ROWS + 2
+    engine.dispose()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -24,9 +26,19 @@ def test_haversine_known_distances():
 
 
 def test_table_is_the_documented_one(table):
-    assert len(table) == 646
-    assert sum(r["dermatology"] for r in table) == 448
+    assert len(table) == 633
+    assert sum(r["dermatology"] for r in table) == 435
     assert {r["kind"] for r in table} == {"tertiary_hospital", "general_hospital", "hospital"}
+    military = [r["name"] for r in table if r["name"].startswith(("국군", "육군", "해군", "공군", "서울지구병원"))]
+    assert military == []  # closed to the public: never suggested (source corrected 2026-12)
+
+
+def test_the_docs_state_the_tables_counts(table):
+    root = Path(__file__).resolve().parents[2]
+    rows, derm = len(table), sum(r["dermatology"] for r in table)
+    attribution = (root / "src" / "melanoscan" / "hospitals" / "data" / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    assert f"{rows} rows, {derm} of them with a" in attribution
+    assert f"{rows} hospitals, {derm} with a dermatology department" in (root / "README.md").read_text(encoding="utf-8")
 
 
 def test_seoul_city_hall_starts_in_central_seoul(index):
@@ -61,8 +73,8 @@ def test_dermatology_filter_and_limits(index):
     assert all(n.hospital["dermatology"] for n in derm)
     assert any(not n.hospital["dermatology"] for n in everyone)
     assert everyone[0].distance_km <= derm[0].distance_km
-    assert len(index.nearest(lat, lon, 1000)) == 448
-    assert len(index.nearest(lat, lon, 1000, dermatology=False)) == 646
+    assert len(index.nearest(lat, lon, 1000)) == 435
+    assert len(index.nearest(lat, lon, 1000, dermatology=False)) == 633
     assert index.nearest(lat, lon, 0) == []
 
 

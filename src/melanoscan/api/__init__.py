@@ -21,7 +21,7 @@ class InMemoryRequest(Request):
     """Uploads stay in memory. Werkzeug would spool files over 500 KB to a temporary file on disk;
     photos must never touch the disk. MAX_CONTENT_LENGTH bounds the memory this can take."""
 
-    def _get_file_stream(  # type: ignore[override]
+    def _get_file_stream(
         self,
         total_content_length: int | None,
         content_type: str | None,

@@ -81,7 +81,7 @@ class Metrics:
             from prometheus_client import multiprocess
 
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry, path=self.multiproc_dir)
+            multiprocess.MultiProcessCollector(registry, path=self.multiproc_dir)  # type: ignore[no-untyped-call]
         else:
             registry = self.registry
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)  # it names its charset

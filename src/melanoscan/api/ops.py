@@ -6,7 +6,6 @@ import logging
 
 from flask import Blueprint, current_app, jsonify
 
-from melanoscan.api.openapi import openapi_document
 from melanoscan.api.state import EXTENSION, service
 
 log = logging.getLogger("melanoscan.api")
@@ -49,4 +48,8 @@ def metrics():  # type: ignore[no-untyped-def]
 
 @bp.get("/api/v1/openapi.json")
 def openapi():  # type: ignore[no-untyped-def]
-    return jsonify(openapi_document(service(current_app).settings.threshold))
+    """The OpenAPI document, generated from the app's routes and api/schemas.py (pydantic and spectree are
+    imported on the first request for it, not by every worker at start)."""
+    from melanoscan.api.openapi import openapi_document
+
+    return jsonify(openapi_document(current_app._get_current_object()))  # type: ignore[attr-defined]

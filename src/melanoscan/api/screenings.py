@@ -32,7 +32,8 @@ def read_upload() -> bytes:
         received = sorted({str(k) for k in (*request.files.keys(), *request.form.keys()) if k})
         detail = f" (received: {', '.join(received)[:200]})" if received else ""
         raise MelanoscanError("missing_image", f"Send the photo as a file field named '{FIELD}'{detail}.", 400)
-    return upload.read()
+    data: bytes = upload.read()
+    return data
 
 
 @bp.post("/api/v1/screenings")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from melanoscan.api.metrics import Metrics
 from melanoscan.config import Settings
@@ -23,7 +23,7 @@ class ServiceState:
     classifier: Classifier
     screener: Screener
     engine: Engine
-    session_factory: sessionmaker
+    session_factory: sessionmaker[Session]
     repository: ScreeningRepository
     metrics: Metrics
 

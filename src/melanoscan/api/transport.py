@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from werkzeug.exceptions import BadRequest, HTTPException, RequestTimeout
 
@@ -36,13 +36,13 @@ class _GuardedInput:
             raise BadRequest(f"The request body is malformed or incomplete ({type(exc).__name__}).") from exc
 
     def read(self, *args: Any) -> bytes:
-        return self._guard("read", *args)
+        return cast(bytes, self._guard("read", *args))
 
     def readline(self, *args: Any) -> bytes:
-        return self._guard("readline", *args)
+        return cast(bytes, self._guard("readline", *args))
 
     def readlines(self, *args: Any) -> list[bytes]:
-        return self._guard("readlines", *args)
+        return cast(list[bytes], self._guard("readlines", *args))
 
     def __iter__(self) -> Any:
         return iter(self.readline, b"")

@@ -131,7 +131,7 @@ def prepare(settings: Settings) -> None:
 def run_gunicorn(settings: Settings, config_file: str | None) -> None:
     from gunicorn.app.base import BaseApplication
 
-    class Application(BaseApplication):  # type: ignore[misc]
+    class Application(BaseApplication):
         def load_config(self) -> None:
             options = runpy.run_path(config_file) if config_file else gunicorn_options(settings)
             for key, value in options.items():

@@ -1,7 +1,7 @@
 """Nearest hospitals with dermatology: the shipped table, its database loader, ranking and API.
 
-- `data/hospitals.csv`: 646 real Korean hospitals (LOCALDATA 2020-09), built by scripts/build_hospitals.py
-  (dialable phone numbers; a hospital listed twice at one site kept once).
+- `data/hospitals.csv`: 633 real Korean hospitals (LOCALDATA 2020-09; armed-forces hospitals removed 2026-12),
+  built by scripts/build_hospitals.py (dialable phone numbers; a hospital listed twice at one site kept once).
 - the `hospitals` table itself is `melanoscan.storage.models.Hospital` (storage knows tables, not this part).
 - `loader.ensure_loaded(session_factory)`: loads the table into an empty database (idempotent).
 - `ranking.HospitalIndex`: in-memory numpy arrays, great-circle nearest-k.

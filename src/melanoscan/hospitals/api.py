@@ -11,7 +11,7 @@ import logging
 import math
 import threading
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
@@ -111,7 +111,7 @@ def _dermatology() -> bool:
 
 
 @bp.get("/api/v1/hospitals")
-def nearest_hospitals():  # type: ignore[no-untyped-def]
+def nearest_hospitals() -> Response:
     lat = _coordinate("lat", -90.0, 90.0)
     lon = _coordinate("lon", -180.0, 180.0)
     limit = _limit()

@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import logging
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Table, func, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,7 @@ from melanoscan.hospitals import TABLE_PATH
 from melanoscan.storage.models import Hospital
 
 log = logging.getLogger(__name__)
+HOSPITALS = cast(Table, Hospital.__table__)  # a declared table (typed FromClause by SQLAlchemy)
 
 
 def read_table(path: str | Path = TABLE_PATH) -> list[dict]:
@@ -45,7 +47,7 @@ def _ensure_table(session_factory: sessionmaker) -> None:
     """Create the hospitals table when no migration has (fallback for a database without Alembic)."""
     engine = session_factory.kw["bind"]
     if not inspect(engine).has_table(Hospital.__tablename__):
-        Hospital.metadata.create_all(engine, tables=[Hospital.__table__], checkfirst=True)
+        Hospital.metadata.create_all(engine, tables=[HOSPITALS], checkfirst=True)
 
 
 def count(session: Session) -> int:
@@ -60,7 +62,7 @@ def ensure_loaded(session_factory: sessionmaker, path: str | Path = TABLE_PATH) 
             return 0
         rows = read_table(path)
         try:
-            session.execute(Hospital.__table__.insert(), rows)
+            session.execute(HOSPITALS.insert(), rows)
             session.commit()
         except (IntegrityError, OperationalError) as exc:
             # Another process loaded it at the same moment (unique (name, lat, lon)), or holds the lock.

@@ -1,6 +1,6 @@
 """Great-circle nearest-k over the whole hospital table in one vectorised numpy pass.
 
-The table (646 rows) is held as float64 arrays built once per process; a query is one haversine over
+The table (633 rows shipped) is held as float64 arrays built once per process; a query is one haversine over
 every row plus an `argpartition`, about 30-60 µs on one core (see bench/hospitals.py).
 """
 
@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
 
-def haversine_km(lat1: float, lon1: float, lat2, lon2):  # type: ignore[no-untyped-def]
+def haversine_km(lat1: float, lon1: float, lat2: ArrayLike, lon2: ArrayLike) -> float | np.ndarray:
     """Great-circle distance in km from one point to one point or to arrays of points."""
     p1, l1 = math.radians(lat1), math.radians(lon1)
     p2, l2 = np.radians(lat2), np.radians(lon2)

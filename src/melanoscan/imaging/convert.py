@@ -76,7 +76,8 @@ def _band_to_rgb(band: Image.Image, scale: _Scale | None) -> Image.Image:
 
 
 def _finite(pixels: np.ndarray) -> np.ndarray:
-    return np.nan_to_num(pixels, nan=0.0, posinf=0.0, neginf=0.0, copy=False)
+    finite: np.ndarray = np.nan_to_num(pixels, nan=0.0, posinf=0.0, neginf=0.0, copy=False)
+    return finite
 
 
 def _numeric_scale(image: Image.Image) -> _Scale:
@@ -101,4 +102,4 @@ def _lab_to_rgb(image: Image.Image) -> Image.Image:
 
     lab, srgb = ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB")
     transform = ImageCms.buildTransform(lab, srgb, "LAB", "RGB")
-    return ImageCms.applyTransform(image, transform)
+    return ImageCms.applyTransform(image, transform)  # type: ignore[return-value]  # None only when inPlace

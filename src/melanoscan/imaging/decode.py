@@ -34,7 +34,7 @@ try:  # HEIC/HEIF is what iPhones send by default.
     import pillow_heif
 
     pillow_heif.register_heif_opener()
-    _HEIF = ("HEIF",)
+    _HEIF: tuple[str, ...] = ("HEIF",)
 except ImportError:  # pragma: no cover - pillow-heif is a hard dependency, but serve without it
     _HEIF = ()
 

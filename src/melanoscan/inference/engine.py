@@ -6,6 +6,7 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import onnxruntime as ort
@@ -21,7 +22,7 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     scaled = np.asarray(logits, dtype=np.float64) / temperature
     scaled -= scaled.max(axis=-1, keepdims=True)
     exp = np.exp(scaled)
-    return exp / exp.sum(axis=-1, keepdims=True)
+    return cast(np.ndarray, exp / exp.sum(axis=-1, keepdims=True))
 
 
 class ModelMismatch(RuntimeError):
@@ -80,7 +81,7 @@ class Classifier:
         """(N, 3, S, S) float32 -> (N, C) raw logits."""
         with self._lock:
             (out,) = self.session.run(None, {self.input_name: batch.astype(np.float32, copy=False)})
-        return out
+        return cast(np.ndarray, out)
 
     def predict_proba(self, images: Sequence[Image.Image], batch_size: int = 32) -> np.ndarray:
         """RGB images -> (N, C) calibrated probabilities (temperature from the metadata)."""

@@ -81,7 +81,8 @@ class ModelSpec:
     @property
     def members(self) -> list[dict[str, Any]]:
         """The trained networks inside the ONNX graph, as export recorded them (checkpoint, training config)."""
-        return self.extra.get("training", {}).get("members", [])
+        members: list[dict[str, Any]] = self.extra.get("training", {}).get("members", [])
+        return members
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

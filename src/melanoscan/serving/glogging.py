@@ -43,7 +43,7 @@ class RedactAddresses(logging.Filter):
         return True
 
 
-class PrivateLogger(glogging.Logger):  # type: ignore[misc]
+class PrivateLogger(glogging.Logger):
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for logger in (self.error_log, self.access_log):

@@ -59,7 +59,7 @@ class _ReadTimeoutSocket(socket.socket):
         except TimeoutError:
             raise ClientReadTimeout(b"") from None
 
-    def sendall(self, *args: Any) -> None:  # type: ignore[override]
+    def sendall(self, *args: Any) -> None:
         try:
             super().sendall(*args)
         except TimeoutError:  # a client that does not read its answer: gunicorn drops it quietly
@@ -85,7 +85,7 @@ def bound_malloc() -> None:
     mallopt(m_mmap_threshold, 1 << 20)
 
 
-class ThreadWorker(gthread.ThreadWorker):  # type: ignore[misc]
+class ThreadWorker(gthread.ThreadWorker):
     """gunicorn's gthread worker with read timeouts and JSON transport errors (see the module docstring)."""
 
     def init_process(self) -> None:

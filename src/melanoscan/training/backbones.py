@@ -66,7 +66,7 @@ def freeze_stem_and_blocks(model: torch.nn.Module, num_blocks: int) -> None:
     Early blocks learn generic edges and colours that ImageNet already taught; freezing them
     saves the costliest high-resolution backward passes on a 2-core machine.
     """
-    frozen = [model._conv_stem, model._bn0, *list(model._blocks)[:num_blocks]] if num_blocks >= 0 else []
+    frozen = [model._conv_stem, model._bn0, *list(model._blocks)[:num_blocks]] if num_blocks >= 0 else []  # type: ignore[arg-type]
     for module in frozen:
         for param in module.parameters():
             param.requires_grad_(False)

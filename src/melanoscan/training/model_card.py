@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ def pct(value: Any) -> str:
 
 
 def metrics_table(sets: dict[str, dict[str, Any]]) -> str:
-    rows = [
+    rows: list[tuple[str, str, Callable[[Any], str]]] = [
         ("images", "n", str),
         ("melanoma AUC", "melanoma_auc", fmt),
         ("seborrheic keratosis AUC", "seborrheic_keratosis_auc", fmt),

@@ -17,7 +17,7 @@ import math
 import random
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -135,6 +135,18 @@ def augmented_batch(
     return torch.from_numpy(np.stack([normalize(p, spec) for p in pixels]))
 
 
+def ema_with_warmup(decay: float) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor | int], torch.Tensor]:
+    """Exponential moving average whose decay grows to `decay` as (1 + n) / (10 + n) (as timm's ModelEmaV3):
+    a short run is not dragged back towards its random head by a long memory of the first steps."""
+
+    def average(averaged: torch.Tensor, current: torch.Tensor, num_averaged: torch.Tensor | int) -> torch.Tensor:
+        n = int(num_averaged)
+        d = min(decay, (1 + n) / (10 + n))
+        return averaged * d + current * (1 - d)
+
+    return average
+
+
 def set_train_mode(model: torch.nn.Module, freeze_blocks: int) -> None:
     model.train()
     freeze_stem_and_blocks(model, freeze_blocks)  # re-applies eval() to the frozen BatchNorms
@@ -174,13 +186,11 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
     # ---- model, weight average and optimiser ----
     classes = output_classes(config.ham)
     model = create_model(config.backbone, len(classes), config.image_size, pretrained=config.pretrained)
-    model = model.to(device, memory_format=torch.channels_last)
+    model = model.to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack it
     freeze_stem_and_blocks(model, config.freeze_blocks)
     ema = None
     if config.ema_decay > 0:
-        ema = torch.optim.swa_utils.AveragedModel(
-            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema_decay), use_buffers=True
-        )
+        ema = torch.optim.swa_utils.AveragedModel(model, avg_fn=ema_with_warmup(config.ema_decay), use_buffers=True)
     head = [p for n, p in model.named_parameters() if n.startswith("_fc")]
     body = [p for n, p in model.named_parameters() if not n.startswith("_fc") and p.requires_grad]
     optimizer = torch.optim.AdamW(
@@ -200,6 +210,7 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
         return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    record: dict[str, Any]  # one epoch's figures
     start_epoch, best_score, record = 0, -1.0, {}
     if config.resume and (out / "last.pt").exists():
         state = torch.load(out / "last.pt", map_location=device, weights_only=False)

@@ -38,7 +38,7 @@ def draw(size: int, *, maskable: bool = False) -> Image.Image:
     d.ellipse([px(0.27), px(0.29), px(0.50), px(0.50)], fill=SPOT)
     d.line([px(0.62), px(0.62), px(0.90), px(0.90)], fill=WHITE, width=int(ring * 1.6))
     d.ellipse([px(0.90) - ring * 0.8, px(0.90) - ring * 0.8, px(0.90) + ring * 0.8, px(0.90) + ring * 0.8], fill=WHITE)
-    return img.resize((size, size), Image.LANCZOS)
+    return img.resize((size, size), Image.Resampling.LANCZOS)
 
 
 def main(argv: list[str] | None = None) -> int:

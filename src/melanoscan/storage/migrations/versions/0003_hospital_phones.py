@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 from importlib import resources
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -31,10 +32,10 @@ DUPLICATES = (
 )
 
 
-def shipped_rows() -> list[dict[str, object]]:
+def shipped_rows() -> list[dict[str, Any]]:
     """(name, phone, lat, lon) of the shipped CSV, read as a data file (storage does not import hospitals)."""
     table = resources.files("melanoscan").joinpath("hospitals", "data", "hospitals.csv")
-    with table.open(encoding="utf-8", newline="") as handle:
+    with table.open(encoding="utf-8", newline="") as handle:  # type: ignore[call-overload]  # typeshed lacks newline
         return [
             {"name": row["name"], "phone": row["phone"], "lat": float(row["lat"]), "lon": float(row["lon"])}
             for row in csv.DictReader(handle)
@@ -47,7 +48,7 @@ def upgrade() -> None:
         sa.column("lat", sa.Float), sa.column("lon", sa.Float),
     )  # fmt: skip
 
-    def same(name: str, lat: float, lon: float):  # type: ignore[no-untyped-def]
+    def same(name: str, lat: float, lon: float) -> sa.ColumnElement[bool]:
         # Floats went in from the same 6-decimal text, but compare with a tolerance all the same.
         return sa.and_(
             hospitals.c.name == name,
