@@ -31,7 +31,7 @@ EXPECTED_OPERATIONS = {
     ("get", "/"): {"200"},
     ("get", "/hospitals"): {"200"},
     ("get", "/about"): {"200"},
-    ("get", "/about/{topic}"): {"200"},
+    ("get", "/about/{topic}"): {"200", "404"},
     ("get", "/manifest.webmanifest"): {"200", "404"},
     ("get", "/sw.js"): {"200", "404"},
     ("get", "/favicon.ico"): {"200", "404"},

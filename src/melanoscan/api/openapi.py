@@ -95,6 +95,13 @@ OPERATIONS: dict[str, Operation] = {
     "ops.metrics": Operation("metrics", "Prometheus metrics (text exposition format)", media_type="text/plain"),
     "web.index": _page("webIndex", "Web client: take or upload a photo"),
     "web.hospitals": _page("webHospitals", "Web client: map of nearby hospitals with dermatology"),
+    "web.about_index": _page("webAboutIndex", "Web client: about the service and the spots it knows"),
+    "web.about": Operation(
+        "webAbout",
+        "Web client: one kind of spot explained (melanoma, nevus, ...)",
+        {404: (None, "No such topic.")},
+        media_type="text/html",
+    ),
     "web.manifest": _asset("webManifest", "Web app manifest", "application/manifest+json"),
     "web.service_worker": _asset("webServiceWorker", "Service worker of the web client", "text/javascript"),
     "web.favicon": _asset("favicon", "Site icon", "image/png"),
