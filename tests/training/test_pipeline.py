@@ -283,7 +283,7 @@ def test_cv_folds_group_lesions_and_choose_both_alerts_out_of_fold(tmp_path, tin
 
     onnx_path = tmp_path / "cv.onnx"
     checkpoints = [str(out / f"fold{k}" / "best.pt") for k in (0, 1)]
-    data = ["--data-dir", str(TINY), "--calibration-split", "tiny", "--ham-dir", str(tiny_ham)]
+    data = ["--data-dir", str(TINY), "--calibration-split", "tiny"]  # the members recorded their HAM folder
     assert export.main(["--checkpoint", *checkpoints, "--out", str(onnx_path), "--oof", str(out), *data]) == 0
     spec = ModelSpec.load(onnx_path.with_suffix(".json"))
     assert spec.classes == TRAIN_CLASSES and "BY-NC" in spec.extra["licence"]
@@ -297,3 +297,19 @@ def test_cv_folds_group_lesions_and_choose_both_alerts_out_of_fold(tmp_path, tin
     assert evaluate.main(argv) == 0
     metrics = json.loads((report / "metrics.json").read_text())["isic"]
     assert 0 <= metrics["carcinoma_alert_fraction"] <= 1 and len(metrics["confusion_matrix"]) == 3
+
+    # The card of that model: the CV table from the real summary (this recipe, marked as shipped and as a
+    # proxy: 2 folds, capped steps), counts from the tiny data, the licence it inherits from HAM10000
+    card = tmp_path / "card.md"
+    argv = ["--metrics", str(report / "metrics.json"), "--model", str(onnx_path), "--out", str(card)]
+    assert model_card.main([*argv, "--cv", str(out / "cv_summary.json"), "--pad-dir", str(tmp_path / "no-pad")]) == 0
+    text = card.read_text()
+    row = next(line for line in text.splitlines() if f"({out.name})" in line)
+    assert "**shipped recipe**" in row and "proxy: 2 folds" in row and "at most 1 steps per epoch" in row
+    pooled = summary["pooled"]["melanoma_auc"]
+    assert f"{pooled['mean']:.3f} ± {pooled['sd']:.3f}" in text or pooled["mean"] != pooled["mean"]
+    ham_rows = (tiny_ham / "labels.csv").read_text().splitlines()[1:]
+    flat = " ".join(text.split())
+    assert f"{len(ham_rows)} dermoscopy images of {len({r.rsplit(',', 1)[1] for r in ham_rows})} lesions" in flat
+    assert f"learned from: {9 + len(ham_rows)} images" in flat and "**Licence: this model is CC BY-NC 4.0" in text
+    assert f"--oof {out}" in text and "The network has 7 outputs" in text

@@ -95,10 +95,10 @@ OPERATIONS: dict[str, Operation] = {
     "ops.metrics": Operation("metrics", "Prometheus metrics (text exposition format)", media_type="text/plain"),
     "web.index": _page("webIndex", "Web client: take or upload a photo"),
     "web.hospitals": _page("webHospitals", "Web client: map of nearby hospitals with dermatology"),
-    "web.about_index": _page("webAboutIndex", "Web client: about the service and the spots it knows"),
+    "web.about_index": _page("webAboutIndex", "Web client: about the lesions the service knows"),
     "web.about": Operation(
         "webAbout",
-        "Web client: one kind of spot explained (melanoma, nevus, ...)",
+        "Web client: one lesion explained (melanoma with the ABCDE check, nevus, seborrheic keratosis, ...)",
         {404: (None, "No such topic.")},
         media_type="text/html",
     ),
