@@ -8,7 +8,11 @@ draft_size=256)` then `preprocess(image, spec)` with the shipped model's metadat
 (a clean 4xx) is a pass; any other exception, a hang (--timeout) or a memory blow-up (--rss-limit-mb)
 is a crash. The seed corpus is generated from the real lesion photos in tests/data/isic/tiny as JPEG,
 progressive JPEG, EXIF-rotated JPEG, PNG (RGB, RGBA, 16-bit, palette), GIF (plain, animated), WebP,
-TIFF, BMP and HEIC, each in a small size (so mutations reach headers and decoders quickly).
+TIFF, BMP and HEIC, each in a small size (so mutations reach headers and decoders quickly), plus the
+paths of the bounded decoder (issue 14): motion photos (JPEG + XMP + MP4 trailer), MPO, RLE8/RLE4 BMP,
+tiled, float, 32-bit and 16-bit TIFF, 16-bit RGBA PNG, APNG, animated WebP with a canvas larger than its
+frames, a GIF with comment sub-blocks, and JPEG segment/fill padding. In the fuzzing process the
+conversion's band size is a few hundred pixels, so the banded conversion runs on these small inputs.
 
 One libFuzzer process runs at a time. When it stops on a crash, the crashing input is kept under
 var/fuzz/crashes/ and a fresh process carries on from the grown corpus until the time is up, so one
@@ -72,6 +76,9 @@ def worker(argv: list[str], max_pixels: int) -> None:
     from melanoscan.inference.spec import ModelSpec
 
     spec = ModelSpec.load(MODEL_SPEC)
+    import melanoscan.imaging.convert as convert
+
+    convert.BAND_PIXELS = 300  # several bands even for the 48x40 seeds
 
     def test_one_input(data: bytes) -> None:
         check_one(data, spec, max_pixels)
@@ -139,7 +146,51 @@ def make_seeds(out: Path) -> int:
             put(save(small.convert("L"), "BMP"))
         if heif and index < 3:
             put(save(small, "HEIF", quality=50))
+    for data in bounded_decoder_seeds(Image.open(photos[0]).convert("RGB").resize((48, 40)), save):
+        put(data)
     return count
+
+
+def bounded_decoder_seeds(small, save) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """Small files for each path of the bounded decoder (see the module docstring)."""
+    import struct
+
+    import numpy as np
+    from PIL import Image
+
+    seeds: list[bytes] = []
+    jpeg = save(small, "JPEG", quality=90)
+    xmp = b'<x:xmpmeta><rdf:Description GCamera:MotionPhoto="1" GCamera:MicroVideoOffset="64"/></x:xmpmeta>'
+    app1 = b"http://ns.adobe.com/xap/1.0/\x00" + xmp
+    mp4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x28mdat" + b"\xff\xda\x00\x01" * 8
+    seeds.append(jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + jpeg[2:] + mp4)
+    seeds.append(jpeg + b"MotionPhoto_Data" + mp4)
+    seeds.append(save(small, "MPO", save_all=True, append_images=[small.rotate(90)]))
+    seeds.append(jpeg[:2] + b"\xff" * 64 + b"\xff\xfe\x00\x02" * 16 + jpeg[2:])  # fill bytes, empty comments
+    # RLE8 and RLE4 BMP, 48x40: one run per row half plus literal runs
+    for bits, compression in ((8, 1), (4, 2)):
+        row = b"\x18\x03\x18\x07" + b"\x00\x00"
+        body = row * 40 + b"\x00\x01"
+        colors = 256 if bits == 8 else 16
+        palette = bytes(c for i in range(colors) for c in (i, 255 - i, i // 2, 0))
+        info = struct.pack("<IiiHHIIiiII", 40, 48, 40, 1, bits, compression, len(body), 2835, 2835, colors, 0)
+        offset = 14 + len(info) + len(palette)
+        seeds.append(struct.pack("<2sIHHI", b"BM", offset + len(body), 0, 0, offset) + info + palette + body)
+    gray = np.asarray(small.convert("L"))
+    seeds.append(save(Image.fromarray(gray.astype(np.float32) / 255.0), "TIFF"))
+    seeds.append(save(Image.fromarray(gray.astype(np.int32) * 300), "TIFF", compression="tiff_adobe_deflate"))
+    seeds.append(save(Image.fromarray(gray.astype(np.uint16) * 257), "TIFF"))
+    seeds.append(save(small, "TIFF", tiffinfo={322: 16, 323: 16}))  # tile tags (Pillow writes strips)
+    seeds.append(save(Image.fromarray(gray.astype(np.uint16) * 257), "PNG"))
+    rgba = small.convert("RGBA")
+    rgba.putalpha(128)
+    seeds.append(save(rgba, "PNG", save_all=True, append_images=[small.convert("RGBA")], duration=50))  # APNG
+    seeds.append(save(rgba.convert("P", palette=Image.Palette.ADAPTIVE), "PNG", transparency=5))
+    frames = [small, small.rotate(90)]
+    seeds.append(save(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=50, lossless=True))
+    gif = save(small.convert("P", palette=Image.Palette.ADAPTIVE), "GIF")
+    seeds.append(gif[: 13 + 3 * 256] + b"\x21\xfe" + b"\x01x" * 32 + b"\x00" + gif[13 + 3 * 256 :])
+    return seeds
 
 
 # ------------------------------------------------------------------------------------------------- main

@@ -18,6 +18,7 @@ LAYERS = [
     {"inference"},
     {"screening", "hospitals", "web"},
     {"api", "training"},
+    {"serving"},  # gunicorn's worker and logger for the API's app
     {"cli", "__main__"},
 ]
 

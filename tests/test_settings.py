@@ -31,8 +31,12 @@ def test_threads_split_the_cores_between_workers():
 def test_serve_and_gunicorn_conf_read_the_same_settings(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("MELANOSCAN_BIND", "0.0.0.0:9000")
     monkeypatch.setenv("MELANOSCAN_TIMEOUT", "45")
+    monkeypatch.setenv("MELANOSCAN_THREADS", "4")
     conf = gunicorn_options(Settings.from_env())
-    assert (conf["bind"], conf["timeout"], conf["worker_class"]) == (["0.0.0.0:9000"], 45, "sync")
+    assert (conf["bind"], conf["timeout"], conf["threads"]) == (["0.0.0.0:9000"], 45, 4)
+    assert conf["worker_class"] == "melanoscan.serving.worker.ThreadWorker"
+    assert conf["logger_class"] == "melanoscan.serving.glogging.PrivateLogger"
+    assert "%(h)s" not in conf["access_log_format"]  # no client address, even if the access log is turned on
     flags = settings_from(parse_args(["--port", "8123", "--workers", "3"]))
     assert gunicorn_options(flags)["bind"] == ["127.0.0.1:8123"]  # a flag outranks MELANOSCAN_BIND
     assert gunicorn_options(flags)["workers"] == 3 and flags.resolved_workers == 3

@@ -52,11 +52,15 @@ class Settings:
     # Uploads
     max_upload_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
+    decode_memory_mb: int = 256  # decoded bytes one upload may take (pictures + decoder copies); over: 413
     # Serving processes
     host: str = "127.0.0.1"
     port: int = 8000
     bind: str = ""  # gunicorn bind address; empty: host:port
     workers: int = 0  # gunicorn workers; 0: min(2, cores)
+    threads: int = 16  # gunicorn threads per worker: uploads are read concurrently, decoded one at a time
+    upload_slots: int = 1  # requests with a body handled at once per process (memory: about one upload each)
+    client_read_timeout: float = 10.0  # seconds a client may send nothing before its connection is closed
     ort_threads: int = 0  # ONNX Runtime threads per process; 0: the cores split between the workers
     timeout: int = 30  # gunicorn worker timeout, seconds
     log_level: str = "INFO"  # WARNING silences the access lines
@@ -65,7 +69,8 @@ class Settings:
     ratelimit_enabled: bool = True
     ratelimit_screenings: str = "30/minute;500/day"  # per client, ';'-separated; "" or "off": none
     ratelimit_storage_url: str = "memory://"  # "redis://host:6379/0" to share counters between workers/hosts
-    ratelimit_key_secret: str = "melanoscan"  # HMAC key: the limiter never holds a raw IP address
+    # HMAC key: the limiter never holds a raw IP address. Empty: a random one made once in <data_dir>/ratelimit.key
+    ratelimit_key_secret: str = ""
     trusted_proxies: int = 0  # reverse proxies in front; N > 0 reads the N-th X-Forwarded-For from the right
     # The hospital map
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

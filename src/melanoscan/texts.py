@@ -80,6 +80,12 @@ EN: dict[str, object] = {
         "invalid_limit": "limit must be a whole number from 1 to 50.",
         "invalid_dermatology": "dermatology must be true or false.",
         "invalid_explain": "explain must be 1 or 0 (true or false).",
+        "image_too_complex": (
+            "The image file is built in a way that takes too long to decode. Send the camera's JPEG or HEIC."
+        ),
+        "request_timeout": "The request arrived too slowly and was closed. Please try again.",
+        "uri_too_long": "The address is too long.",
+        "header_fields_too_large": "The request headers are too large or too many.",
     },
 }
 
@@ -154,6 +160,12 @@ KO: dict[str, object] = {
         "invalid_limit": "limit는 1에서 50 사이의 정수여야 합니다.",
         "invalid_dermatology": "dermatology는 true 또는 false여야 합니다.",
         "invalid_explain": "explain은 1 또는 0(true 또는 false)이어야 합니다.",
+        "image_too_complex": (
+            "이미지 파일 구조가 해석하는 데 너무 오래 걸리는 형태입니다. 카메라로 찍은 JPEG나 HEIC 파일을 보내 주세요."
+        ),
+        "request_timeout": "요청이 너무 느리게 도착해 연결을 닫았습니다. 다시 시도해 주세요.",
+        "uri_too_long": "주소가 너무 깁니다.",
+        "header_fields_too_large": "요청 헤더가 너무 크거나 너무 많습니다.",
     },
 }
 

@@ -22,7 +22,7 @@ from melanoscan.screening.decision import ADVICE, RETAKE_REASONS
 
 SCREENINGS = "/api/v1/screenings"
 EXPECTED_OPERATIONS = {
-    ("post", "/api/v1/screenings"): {"200", "400", "413", "415", "422", "429", "500"},
+    ("post", "/api/v1/screenings"): {"200", "400", "408", "413", "415", "422", "429", "500"},
     ("get", "/api/v1/hospitals"): {"200", "422"},
     ("get", "/api/v1/openapi.json"): {"200"},
     ("get", "/healthz"): {"200"},
@@ -134,7 +134,7 @@ def test_the_screening_request_and_answer(document):
     upload = schema_of(document, upload_ref.rsplit("/", 1)[1])
     assert upload["required"] == ["image"]
     assert upload["properties"]["image"] == {**upload["properties"]["image"], "type": "string", "format": "binary"}
-    for status in ("400", "413", "415", "422", "429", "500"):
+    for status in ("400", "408", "413", "415", "422", "429", "500"):
         assert post["responses"][status]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/Error"
         }

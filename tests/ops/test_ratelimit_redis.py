@@ -50,10 +50,13 @@ def redis_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     server.wait(timeout=10)
 
 
-def worker(tmp_path: Path, name: str, storage_url: str):  # type: ignore[no-untyped-def]
+def worker(tmp_path: Path, name: str, storage_url: str, secret: str = "shared-by-every-host"):  # type: ignore[no-untyped-def]
+    """One worker with its own data dir. Separate data dirs stand for separate hosts: sharing one Redis, they
+    share the key secret (deploy.md); secret="" is an installation with no configured secret."""
     (tmp_path / name).mkdir()
     limits = {"ratelimit_enabled": True, "ratelimit_screenings": "3/minute", "ratelimit_storage_url": storage_url}
-    return create_app(data_dir=str(tmp_path / name), ort_threads=1, trusted_proxies=0, **limits).test_client()
+    settings = {"ratelimit_key_secret": secret, "trusted_proxies": 0, **limits}
+    return create_app(data_dir=str(tmp_path / name), ort_threads=1, **settings).test_client()
 
 
 def screen(client) -> int:  # type: ignore[no-untyped-def]
@@ -83,3 +86,13 @@ def test_screenings_go_on_when_redis_goes_away(tmp_path, redis_url):  # type: ig
     assert screen(client) == 200
     redis.Redis.from_url(redis_url).shutdown(nosave=True)
     assert screen(client) == 200  # fails open to in-memory counting, never a 500
+
+
+def test_without_a_configured_secret_each_installation_hashes_clients_differently(tmp_path, redis_url):  # type: ignore[no-untyped-def]
+    """The default secret is random per installation (data dir): two installations sharing one Redis do not
+    share counters unless given the same MELANOSCAN_RATELIMIT_KEY_SECRET, and no key is a constant's HMAC."""
+    first, second = (worker(tmp_path, name, redis_url, secret="") for name in ("j1", "j2"))
+    assert [screen(first) for _ in range(3)] == [200, 200, 200]
+    assert screen(second) == 200  # counted under another installation's key
+    assert screen(first) == 429
+    assert (tmp_path / "j1" / "ratelimit.key").read_bytes() != (tmp_path / "j2" / "ratelimit.key").read_bytes()

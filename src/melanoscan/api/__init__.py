@@ -33,7 +33,7 @@ class InMemoryRequest(Request):
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the WSGI app. The model is loaded once here, per process (gunicorn: per worker)."""
-    from melanoscan.api import errors, ops, ratelimit, request_log, screenings
+    from melanoscan.api import errors, ops, ratelimit, request_log, screenings, transport
     from melanoscan.api.metrics import Metrics
     from melanoscan.api.state import EXTENSION, ServiceState
     from melanoscan.hospitals import api as hospitals_api
@@ -63,7 +63,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions[EXTENSION] = ServiceState(
         settings=settings,
         classifier=classifier,
-        screener=Screener(classifier, threshold=settings.threshold, max_pixels=settings.max_pixels),
+        screener=Screener(
+            classifier,
+            threshold=settings.threshold,
+            max_pixels=settings.max_pixels,
+            memory_budget=settings.decode_memory_mb * 2**20,
+        ),
         engine=engine,
         session_factory=session_factory,
         repository=ScreeningRepository(session_factory),
@@ -82,6 +87,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(hospitals_api.bp)
     app.register_blueprint(web_views.bp)
     app.after_request(security_headers)
+    # body read errors -> 400/408; requests with a body run settings.upload_slots at a time per process
+    app.wsgi_app = transport.BodyErrors(app.wsgi_app, settings.upload_slots)  # type: ignore[method-assign]
     return app
 
 

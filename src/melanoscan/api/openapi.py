@@ -56,10 +56,19 @@ OPERATIONS: dict[str, Operation] = {
         "Screen one photo of a skin lesion",
         {
             200: (schemas.Screening, "The screening answer (status ok or retake)."),
-            400: (_ERROR, "No file field named `image`, or an empty file."),
-            413: (_ERROR, "Body over the upload limit, or an image with too many pixels."),
+            400: (_ERROR, "No file field named `image`, an empty file, or a malformed body."),
+            408: (_ERROR, "The upload stalled: the client sent nothing for the read timeout."),
+            413: (
+                _ERROR,
+                "Body over the upload limit, or an image with too many pixels or whose decoding needs more memory "
+                "than one upload may take.",
+            ),
             415: (_ERROR, "Not multipart/form-data, or a file that is not a supported image."),
-            422: (_ERROR, "A corrupt or truncated image, a malformed progressive JPEG, or one smaller than 32 px."),
+            422: (
+                _ERROR,
+                "A corrupt or truncated image, a malformed progressive JPEG, one smaller than 32 px, or "
+                "`image_too_complex`: a file structure too costly to decode.",
+            ),
             429: (_ERROR, "Too many screenings from this client; `Retry-After` says when to retry."),
             500: (_ERROR, "Unexpected server error (should not happen)."),
         },

@@ -22,15 +22,21 @@ With `memory://` each gunicorn worker counts on its own, so a client gets up to 
 use Redis when the limit has to be exact across workers and hosts. If the storage is unreachable the
 limiter fails open (requests are served, counted in memory) rather than taking the service down.
 
-Privacy: the limiter's key is an HMAC of the client address (MELANOSCAN_RATELIMIT_KEY_SECRET), so
-neither memory nor Redis ever holds a raw IP address.
+Privacy: the limiter's key is an HMAC of the client address, so neither memory nor Redis ever holds a raw
+IP address. Its secret is MELANOSCAN_RATELIMIT_KEY_SECRET when set; otherwise 32 random bytes made once per
+installation and kept in `<data_dir>/ratelimit.key` (mode 0600), so counters survive restarts and the hashed
+keys cannot be reversed by hashing the whole IPv4 space with a known constant. Several hosts sharing one
+Redis need the same secret: set the variable on each (or copy the file).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import secrets
 import time
+from pathlib import Path
 
 from flask import Flask, current_app, jsonify, request
 from flask_limiter import Limiter
@@ -43,12 +49,32 @@ from melanoscan.config import Settings
 SCREENINGS_RULE = "/api/v1/screenings"
 SCREENINGS_METHOD = "POST"
 EXTENSION_KEY = "melanoscan_limiter"
+SECRET_FILE = "ratelimit.key"
+
+
+def installation_secret(data_dir: Path) -> bytes:
+    """This installation's random HMAC secret: read from data_dir, or made there once (0600).
+    Several workers may start at once: the file is written aside and linked into place, so one wins."""
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = data_dir / f".{SECRET_FILE}.{os.getpid()}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip().encode()
 
 
 def client_key() -> str:
     """The limiter's key: a keyed hash of the client address (never the address itself)."""
     address = request.remote_addr or "unknown"
-    secret = current_app.extensions.get(EXTENSION_KEY + "_secret", b"melanoscan")
+    secret = current_app.extensions[EXTENSION_KEY + "_secret"]
     return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -100,7 +126,8 @@ def init_app(app: Flask, settings: Settings) -> Limiter | None:
     if not enabled:
         return None
 
-    secret = settings.ratelimit_key_secret.encode()
+    configured = settings.ratelimit_key_secret
+    secret = configured.encode() if configured else installation_secret(Path(settings.data_dir))
     app.extensions[EXTENSION_KEY + "_secret"] = secret
     # Registered before the limiter's own hook, so it runs after it: Retry-After only on a 429.
     app.after_request(_retry_after_only_on_429)

@@ -94,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     classifier = Classifier(args.model, threads=settings.ort_threads or None)
-    screener = Screener(classifier, threshold=args.threshold, max_pixels=settings.max_pixels)
+    screener = Screener(
+        classifier,
+        threshold=args.threshold,
+        max_pixels=settings.max_pixels,
+        memory_budget=settings.decode_memory_mb * 2**20,
+    )
     failed = 0
     paths = list(iter_paths(args.paths))
     for start in range(0, len(paths), args.batch_size):

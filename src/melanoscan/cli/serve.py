@@ -63,12 +63,21 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
     """gunicorn's settings, from melanoscan's (gunicorn.conf.py is these, for `gunicorn -c`).
 
-    Inference is CPU-bound and ONNX Runtime already spreads one image over its threads, so: sync workers,
-    a few of them, each with its share of the cores (Settings.resolved_ort_threads), not oversubscribed."""
+    Inference is CPU-bound and ONNX Runtime already spreads one image over its threads, so: a few workers,
+    each with its share of the cores (Settings.resolved_ort_threads), not oversubscribed. Each worker is
+    gunicorn's threaded worker with melanoscan's changes (melanoscan.serving.worker): `settings.threads`
+    threads read uploads concurrently, so a few stalled clients cannot starve /healthz; a client that sends
+    nothing for `settings.client_read_timeout` seconds is dropped; decoding runs one upload at a time per
+    worker; requests gunicorn cannot parse get the API's JSON error. Its logger (melanoscan.serving.glogging)
+    replaces any IP address in a log line with <ip>."""
+    from melanoscan.serving.glogging import ACCESS_LOG_FORMAT
+
     return {
         "bind": [settings.resolved_bind],
         "workers": settings.resolved_workers,
-        "worker_class": "sync",
+        "worker_class": "melanoscan.serving.worker.ThreadWorker",
+        "threads": settings.threads,
+        "logger_class": "melanoscan.serving.glogging.PrivateLogger",
         "timeout": settings.timeout,
         "graceful_timeout": 20,
         "keepalive": 5,
@@ -84,6 +93,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # The app writes one JSON access line per request itself (melanoscan.api.request_log), so gunicorn's
         # own access log stays off.
         "accesslog": None,
+        "access_log_format": ACCESS_LOG_FORMAT,  # if turned on: no %(h)s (the client's address)
         "errorlog": "-",
         "forwarded_allow_ips": "127.0.0.1",
         "on_starting": on_starting,

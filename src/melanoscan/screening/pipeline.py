@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from melanoscan.imaging.budget import DEFAULT_MEMORY_BUDGET
 from melanoscan.imaging.decode import DEFAULT_MAX_PIXELS, DecodedImage, decode_upload
 from melanoscan.inference.engine import Classifier, Prediction
 from melanoscan.inference.spec import ModelSpec
@@ -46,6 +47,7 @@ class Screener:
         *,
         threshold: float = DEFAULT_THRESHOLD,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
         gates: Sequence[Gate] | None = None,
     ) -> None:
         """`gates`: None for every gate (screening/gates.py), the not_a_lesion one when the model's metadata
@@ -55,6 +57,7 @@ class Screener:
         self.classifier = classifier
         self.threshold = threshold
         self.max_pixels = max_pixels
+        self.memory_budget = memory_budget  # decoded bytes one upload may take (imaging.budget)
         if gates is None:
             not_a_lesion = NotALesionGate.for_model(classifier.model_path, classifier.spec)
             gates = default_gates(not_a_lesion if classifier.has_features else None)
@@ -65,8 +68,11 @@ class Screener:
         return self.classifier.spec
 
     def decode(self, data: bytes) -> DecodedImage:
-        """Untrusted bytes -> upright RGB (JPEGs decoded at the smallest scale the model still needs)."""
-        return decode_upload(data, max_pixels=self.max_pixels, draft_size=self.spec.resize_size)
+        """Untrusted bytes -> upright RGB, decoded at the smallest scale the model still needs and within the
+        memory budget (an upload over it is refused with 413 before its picture is decoded)."""
+        return decode_upload(
+            data, max_pixels=self.max_pixels, draft_size=self.spec.resize_size, memory_budget=self.memory_budget
+        )
 
     def probabilities(self, images: Sequence[Image.Image]) -> np.ndarray:
         """(N, C) calibrated probabilities over every output of the model."""
