@@ -17,6 +17,7 @@ from melanoscan.inference.spec import ModelSpec
 from melanoscan.screening.decision import decide
 from melanoscan.screening.explain import crop_box, explained_class, heatmap
 from melanoscan.screening.pipeline import Screener
+from screening.seven_classes import SEVEN
 
 SIDE = 112
 _Y, _X = np.mgrid[:SIDE, :SIDE]
@@ -65,22 +66,13 @@ def test_crop_box_is_the_centre_crop_the_model_sees():
 
 
 def test_the_map_is_of_the_class_the_answer_is_about():
-    classes = (
-        "melanoma",
-        "nevus",
-        "seborrheic_keratosis",
-        "basal_cell_carcinoma",
-        "actinic_keratosis",
-        "vascular_lesion",
-        "dermatofibroma",
-    )
-    spec = ModelSpec(name="t", version="0", classes=classes, melanoma_alert_threshold=0.2)
+    spec = ModelSpec(name="t", version="0", classes=SEVEN, melanoma_alert_threshold=0.2)
     cam = np.zeros((7, 7, 7))
     for c in range(7):
         cam[c, c % 7, 0] = 1.0 + c  # each class hot in its own row
-    nevus_with_alert = decide([0.25, 0.6, 0.05, 0.04, 0.03, 0.02, 0.01], classes, alert_threshold=0.2)
+    nevus_with_alert = decide([0.25, 0.6, 0.05, 0.04, 0.03, 0.02, 0.01], SEVEN, alert_threshold=0.2)
     assert explained_class(nevus_with_alert) == "melanoma"
     assert heatmap(cam, nevus_with_alert, spec, (300, 300)).grid[0, 0] == 1.0
-    plain_nevus = decide([0.05, 0.8, 0.05, 0.04, 0.03, 0.02, 0.01], classes, alert_threshold=0.2)
+    plain_nevus = decide([0.05, 0.8, 0.05, 0.04, 0.03, 0.02, 0.01], SEVEN, alert_threshold=0.2)
     where = heatmap(cam, plain_nevus, spec, (300, 300))
     assert where.label == "nevus" and where.grid[1, 0] == 1.0 and where.grid[0, 0] == 0.0
