@@ -127,7 +127,11 @@ def test_every_route_of_the_app_is_documented(app, document):
 
 def test_the_screening_request_and_answer(document):
     post = document["paths"][SCREENINGS]["post"]
-    assert {(p["name"], p["in"]) for p in post["parameters"]} == {("lang", "query"), ("Accept-Language", "header")}
+    assert {(p["name"], p["in"]) for p in post["parameters"]} == {
+        ("lang", "query"),
+        ("explain", "query"),
+        ("Accept-Language", "header"),
+    }
     lang = next(p for p in post["parameters"] if p["name"] == "lang")
     assert lang["required"] is False and enum_of(lang["schema"]) == {"en", "ko"}
     upload_ref = post["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"]
@@ -140,7 +144,8 @@ def test_the_screening_request_and_answer(document):
         }
 
     screening = schema_of(document, "Screening")
-    assert set(screening["required"]) == set(screening["properties"]) == SCREENING_FIELDS
+    assert set(screening["required"]) == SCREENING_FIELDS  # every field always, but the heat map
+    assert set(screening["properties"]) == SCREENING_FIELDS | {"heatmap"}  # only with ?explain=1
     assert screening["additionalProperties"] is False
     fields = screening["properties"]
     assert enum_of(fields["status"]) == {"ok", "retake"}

@@ -101,6 +101,7 @@ def test_train_resume_export_evaluate(tmp_path, tiny_ham):
         batch_size=4,
         max_steps_per_epoch=2,
         seed=3,
+        ema_decay=0.9,  # best.pt keeps the average, last.pt the raw weights: two different ensemble members
     )
     run(TrainConfig(epochs=1, **common))
     log_lines = (out / "log.jsonl").read_text().splitlines()
