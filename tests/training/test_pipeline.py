@@ -106,9 +106,11 @@ def test_train_resume_export_evaluate(tmp_path, tiny_ham):
     run(TrainConfig(epochs=1, **common))
     log_lines = (out / "log.jsonl").read_text().splitlines()
     assert len(log_lines) == 1
-    run(TrainConfig(epochs=2, resume=True, **common))  # picks up at epoch 2 from last.pt
+    # Picks up at epoch 2 from last.pt; with --watch-every 0 only the last epoch scores the held-out sets.
+    run(TrainConfig(epochs=3, resume=True, watch_every=0, **common))
     records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
-    assert [r["epoch"] for r in records] == [1, 2]
+    assert [r["epoch"] for r in records] == [1, 2, 3]
+    assert ["val" in r for r in records] == [True, False, True]
     assert {"train_loss", "val"} <= records[-1].keys()
     assert {"melanoma_auc", "sk_auc", "mean_auc", "loss"} <= records[-1]["val"].keys()
 

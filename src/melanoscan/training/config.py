@@ -19,7 +19,7 @@ from melanoscan.training.backbones import BACKBONES
 BKL_POLICIES = ("sk", "drop")
 
 # Where a run reads its data and how many threads it uses do not change what it learns.
-NOT_HYPERPARAMETERS = ("data_dir", "ham_dir", "threads", "device", "workers", "resume")
+NOT_HYPERPARAMETERS = ("data_dir", "ham_dir", "threads", "device", "workers", "resume", "watch_every")
 
 # What each TrainConfig field means, for `melanoscan train --help`.
 HELP = {
@@ -44,6 +44,7 @@ HELP = {
     "class_weight_power": "loss weight per class = (1 / frequency) ** power; 0 = unweighted",
     "augment_strength": "scales the augmentations (flips, turns, colour, blur, JPEG, light); 0 keeps only the crop",
     "ema_decay": "keep an exponential moving average of the weights with this decay per step (0: off)",
+    "watch_every": "score the watched held-out sets every N epochs and after the last (0: only after the last)",
     "select_on_val": "keep the epoch with the best val mean AUC as best.pt (else the last epoch)",
     "seed": "random seed (head initialisation, batch order, augmentation)",
     "threads": "torch CPU threads (1 trains faster than 2 on a busy 2-core machine)",
@@ -79,6 +80,7 @@ class TrainConfig:
     augment_strength: float = 1.0
     ema_decay: float = 0.0
     select_on_val: bool = False
+    watch_every: int = 1
     seed: int = 0
     threads: int = 2
     device: str = "cpu"

@@ -258,10 +258,12 @@ def fit(config: TrainConfig, train: ImageSet, watch: dict[str, ImageSet], out: P
         # ---- the held-out sets: what we watch (and, with --select-on-val, choose on) ----
         kept = ema.module if ema is not None else model
         record = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "seconds": round(time.time() - t0, 1)}
-        for name, held_out in watch.items():
+        last = epoch + 1 == config.epochs
+        watched = config.select_on_val or last or (config.watch_every > 0 and (epoch + 1) % config.watch_every == 0)
+        for name, held_out in watch.items() if watched else ():
             logits = predict_logits(kept, held_out.images, spec, config.batch_size * 2)
             record[name] = holdout_figures(held_out.labels, logits)
-            if ema is not None and epoch + 1 == config.epochs:  # what the average bought, measured once
+            if ema is not None and last:  # what the average bought, measured once
                 raw = predict_logits(model, held_out.images, spec, config.batch_size * 2)
                 record[f"{name}_without_ema"] = holdout_figures(held_out.labels, raw)
         record["lr"] = scheduler.get_last_lr()[0]
