@@ -38,7 +38,7 @@ def _config(html: str) -> dict:
     return json.loads(match.group(1))
 
 
-@pytest.mark.parametrize("path", ["/", "/hospitals", "/about", "/about/melanoma"])
+@pytest.mark.parametrize("path", ["/", "/hospitals", "/history", "/history/summary", "/about", "/about/melanoma"])
 def test_pages_render_in_the_browser_language(client, path):
     ko = client.get(path, headers={"Accept-Language": "ko-KR,ko;q=0.9"})
     en = client.get(path, headers={"Accept-Language": "en-US,en;q=0.9"})
@@ -57,7 +57,8 @@ def test_tile_settings_reach_the_page(client):
 
 
 def test_no_external_scripts_or_styles(client):
-    for path in ("/", "/hospitals", "/about", *(f"/about/{slug}" for slug in views.ABOUT_TOPICS)):
+    pages = ("/", "/hospitals", "/history", "/history/summary", "/about")
+    for path in (*pages, *(f"/about/{slug}" for slug in views.ABOUT_TOPICS)):
         html = client.get(path).text
         for ref in re.findall(r'(?:src|href)="([^"]+)"', html):
             assert not re.match(r"(https?:)?//", ref), ref
@@ -97,6 +98,9 @@ def test_service_worker_caches_a_shell_that_exists(client):
     assert views.asset_version() in r.text
     shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", r.text).group(1))
     assert "/" in shell and "/hospitals" in shell
+    # History opens offline: its pages and files are in the shell (the checks themselves are in IndexedDB).
+    assert {"/history", "/history/summary"} <= set(shell)
+    assert {f"/static/web/{name}?v={views.asset_version()}" for name in ("history.js", "history.css")} <= set(shell)
     for url in shell:
         assert client.get(url).status_code == 200, url
     assert '"/api/"' in r.text  # the API is never cached
@@ -109,10 +113,14 @@ def test_strings_complete_in_both_languages():
     assert all(v.strip() for lang in strings.values() for v in lang.values())
     # Every key the page or script uses exists, and those it builds from a class, reason or topic.
     used = set()
-    for path in [views.HERE / "static" / "app.js", *(views.HERE / "templates").rglob("*.html")]:
+    scripts = [views.HERE / "static" / "app.js", views.HERE / "static" / "history.js"]
+    for path in [*scripts, *(views.HERE / "templates").rglob("*.html")]:
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'data-i18n(?:-aria-label|-alt)?="([a-z_0-9]+)"', text))
         used |= set(re.findall(r'\bt\("([a-z_0-9]+)"', text))
+        # history.js: what its status line says after an action, and the summary's terms
+        used |= set(re.findall(r'(?:setStatus\("[a-z-]+", |afterDelete\(|pair\()"([a-z_0-9]+)"', text))
+        used |= {k for pair in re.findall(r'key: label \? "([a-z_]+)" : "([a-z_]+)"', text) for k in pair}
         used |= set(re.findall(r"\bt\.([a-z_0-9]+)\b", text))
         used |= set(re.findall(r'setCameraStatus\("([a-z_0-9]+)"', text))
     classes = ("melanoma", "nevus", "seborrheic_keratosis")
@@ -188,3 +196,17 @@ def test_pages_allow_only_our_scripts_and_the_configured_tiles(app_factory, tmp_
         policy = client.get(path).headers["Content-Security-Policy"]
         assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
         assert "img-src 'self' blob: data: https://*.tiles.example.org;" in policy
+
+
+def test_history_pages_load_their_script_before_app_js(client):
+    """app.js may restore the last result as soon as it runs: history.js must already listen for it. Pages
+    without history (hospitals, about) do not load it."""
+    for path in ("/", "/history", "/history/summary"):
+        html = client.get(path).text
+        assert "history.css?v=" in html
+        assert html.index("/static/web/history.js?v=") < html.index("/static/web/app.js?v="), path
+    for path in ("/hospitals", "/about"):
+        assert "history.js" not in client.get(path).text
+    nav = client.get("/history?lang=en").text
+    assert '<a href="/history" aria-current="page" data-i18n="nav_history">My checks</a>' in nav
+    assert 'id="history-confirm"' in nav and 'id="summary-print"' in client.get("/history/summary").text

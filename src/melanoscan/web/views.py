@@ -63,6 +63,8 @@ SHELL_STATIC = [
     "app.js",
     "where.css",
     "where.js",
+    "history.css",
+    "history.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/apple-touch-icon.png",
@@ -180,6 +182,18 @@ def hospitals() -> Response:
     return _page("hospitals.html", "hospitals")
 
 
+@bp.get("/history")
+def history() -> Response:
+    """Checks saved on this phone: the page is a shell, history.js fills it from the browser's IndexedDB."""
+    return _page("history.html", "history")
+
+
+@bp.get("/history/summary")
+def history_summary() -> Response:
+    """A printable page for a doctor; which spot or check comes after '#', so not even that reaches us."""
+    return _page("summary.html", "history")
+
+
 @bp.get("/about")
 def about_index() -> Response:
     return _page("about_index.html", "about")
@@ -218,7 +232,7 @@ def manifest() -> Response:
                 "purpose": "maskable",
             },
         ],
-        "shortcuts": [{"name": t["nav_hospitals"], "url": "/hospitals"}],
+        "shortcuts": [{"name": t["nav_hospitals"], "url": "/hospitals"}, {"name": t["nav_history"], "url": "/history"}],
     }
     response = current_app.response_class(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
     response.headers["Cache-Control"] = "no-cache"
@@ -228,7 +242,7 @@ def manifest() -> Response:
 @bp.get("/sw.js")
 def service_worker() -> Response:
     v = asset_version()
-    shell = ["/", "/hospitals", "/about", *(f"/about/{slug}" for slug in ABOUT_TOPICS)]
+    shell = ["/", "/hospitals", "/history", "/history/summary", "/about", *(f"/about/{slug}" for slug in ABOUT_TOPICS)]
     shell += [url_for("web.static", filename=f) + f"?v={v}" for f in SHELL_STATIC]
     shell += [url_for("web.leaflet", filename=f) + f"?v={v}" for f in SHELL_LEAFLET]
     body = render_template("sw.js", version=v, shell=json.dumps(shell))

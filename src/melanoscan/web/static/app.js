@@ -6,6 +6,7 @@
  * friendly error. "See a dermatologist" (and the /hospitals page): hospital finder with geolocation, a city select
  * or a tap on the map -> GET /api/v1/hospitals -> Leaflet markers + a list sorted by distance.
  * About pages: server-rendered in one language; the language switch reloads them in the other.
+ * The answer on show stays in sessionStorage (Back, reload); history.js adds "Save on this phone" to its card.
  */
 (function () {
   "use strict";
@@ -20,6 +21,7 @@
   var FORM_OVERHEAD_BYTES = 1024; // multipart headers around the photo: the server's limit counts the whole body
   var FAR_KM = 50;                // farther than this is a journey, not an errand: say so before someone sets off
   var CLASSES = ["melanoma", "nevus", "seborrheic_keratosis"];
+  var LAST_RESULT_KEY = "melanoscan.lastResult";  // sessionStorage: the answer on show survives Back and reload
 
   var state = {
     lang: initialLang(),
@@ -27,6 +29,7 @@
     xhr: null,          // the upload in flight, aborted when another photo is picked
     previewUrl: null,
     result: null,       // last API response body (status 200)
+    resultAt: null,     // when it came (ISO 8601): the date of the check
     error: null,        // last error key
     map: null,
     layer: null,
@@ -198,6 +201,7 @@
     state.file = file;
     state.result = null;
     state.error = null;
+    forgetLastResult();
     $("result").textContent = "";
     showScreenNote(true);
     hideFinderForScreen();
@@ -289,6 +293,8 @@
       finish();
       if (xhr.status === 200 && body && body.status) {
         state.result = body;
+        state.resultAt = new Date().toISOString();
+        keepLastResult();
         renderResult(body, true);
         if (window.MelanoscanWhere) window.MelanoscanWhere.show(body.heatmap, state.lang);
       } else {
@@ -481,10 +487,41 @@
         advice === "retake" ? null : el("p", { class: "small limits", id: "model-limits", text: t("model_limits") }),
       ]));
     box.appendChild(card);
+    // For history.js ("Save on this phone", the screening id): the card, and the photo while it is in the page.
+    document.dispatchEvent(new CustomEvent("melanoscan:result", { detail: {
+      body: body, advice: advice, card: card, photo: state.file, at: state.resultAt, lang: state.lang,
+    } }));
     showScreenNote(false);
     if (advice === "see_dermatologist") showFinder();
     else hideFinderForScreen();
     if (announce) focusCard(card);
+  }
+
+  // ---------------------------------------------------------------- the last result, for Back and reload
+  //
+  // Only the answer (no heat map: the photo it lies over is not kept) stays in this tab's sessionStorage,
+  // which the browser drops when the tab is closed. Nothing of it goes to the server.
+
+  function keepLastResult() {
+    var body = {};
+    Object.keys(state.result).forEach(function (k) { if (k !== "heatmap") body[k] = state.result[k]; });
+    try { window.sessionStorage.setItem(LAST_RESULT_KEY, JSON.stringify({ body: body, at: state.resultAt })); } catch (e) { /* */ }
+  }
+
+  function forgetLastResult() {
+    try { window.sessionStorage.removeItem(LAST_RESULT_KEY); } catch (e) { /* private mode */ }
+  }
+
+  function restoreLastResult() {
+    if (!$("result")) return;
+    var kept = null;
+    try { kept = JSON.parse(window.sessionStorage.getItem(LAST_RESULT_KEY) || "null"); } catch (e) { kept = null; }
+    if (!kept || !kept.body || !kept.body.status) return;
+    state.result = kept.body;
+    state.resultAt = kept.at || null;
+    var guide = $("guide");
+    if (guide) guide.hidden = true;
+    renderResult(state.result, false);
   }
 
   // "Could not send" only when nothing came back; an answer (too large, not a photo, busy, failed) means
@@ -864,6 +901,7 @@
 
     // Hooks for tests and the console: the formatting's edge cases are ones no real photo reaches.
     window.melanoscan = Object.freeze({ formatPct: formatPct, aboutPct: aboutPct, spokenPct: spokenPct, adviceOf: adviceOf });
+    restoreLastResult();
 
     if ("serviceWorker" in navigator && window.isSecureContext) {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* the app works without it */ });
