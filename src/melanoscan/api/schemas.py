@@ -170,7 +170,8 @@ class HospitalQuery(BaseModel):
     order: Literal["dermatologist", "distance"] = Field(
         "dermatologist",
         description=(
-            "`dermatologist`: distance bands of 0-5, 5-15, 15-30, 30-60, 60-100 and over 100 km; within a band "
+            "`dermatologist`: distance bands of 0-5, 5-15, 15-30, 30-60, 60-100, 100-150, 150-200, 200-300 and "
+            "over 300 km; within a band "
             "tertiary hospitals first, then general hospitals, then hospitals (the kinds most likely to have a "
             "dermatologist first), nearest first within a kind. `distance`: nearest first."
         ),

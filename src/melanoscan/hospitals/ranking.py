@@ -5,13 +5,13 @@ The table (633 rows shipped) is held as float64 arrays built once per process; a
 every row plus an `argpartition` (or a sort of the few hundred rows for the dermatologist order), tens of µs
 on one core (see bench/hospitals.py).
 
-Order "dermatologist" (the API's default), a simple rule: distances fall into bands (DISTANCE_BANDS_KM: 0-5,
-5-15, 15-30, 30-60, 60-100, over 100 km), each about "the same trip". Within a band, the kinds most likely to
-have a dermatologist come first: tertiary hospitals (상급종합병원, university hospitals, every one with a
-dermatology department), then general hospitals (종합병원) with a registered dermatology department, then
-병원 with one (some are orthopaedic or rehabilitation hospitals that merely register the department); then
-rows without a dermatology department (only asked for with dermatology=false). Nearest first within the same
-band and kind. Order "distance" is the plain nearest-first list.
+Order "dermatologist" (the API's default), a simple rule: distances fall into bands (DISTANCE_BANDS_KM:
+0-5, 5-15, 15-30, 30-60, 60-100, 100-150, 150-200, 200-300, over 300 km), each about "the same trip".
+Within a band, the kinds most likely to have a dermatologist come first: tertiary hospitals (상급종합병원,
+university hospitals, every one with a dermatology department), then general hospitals (종합병원) with a
+registered dermatology department, then 병원 with one (some are orthopaedic or rehabilitation hospitals
+that merely register the department); then rows without a dermatology department (only asked for with
+dermatology=false). Nearest first within the same band and kind. Order "distance" is the plain nearest-first list.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
-DISTANCE_BANDS_KM = (5.0, 15.0, 30.0, 60.0, 100.0)  # upper edges; the last band is everything beyond
+DISTANCE_BANDS_KM = (5.0, 15.0, 30.0, 60.0, 100.0, 150.0, 200.0, 300.0)  # upper edges; then everything beyond
 # How likely a dermatologist is, best first (see the module's note); an unknown kind sorts last.
 KIND_PRIORITY = {"tertiary_hospital": 0, "general_hospital": 1, "hospital": 2, "clinic": 3}
 ORDERS = ("dermatologist", "distance")
