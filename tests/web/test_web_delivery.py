@@ -54,7 +54,7 @@ def test_landing_page_is_compressed_and_revalidated(server):
 def test_landing_page_loads_no_map_library(server):
     """Leaflet is fetched when a map is shown (finder.js), not with every page."""
     html = requests.get(server.url + "/", timeout=30).text
-    assert not re.search(r'<(script|link)[^>]+leaflet', html)
+    assert not re.search(r"<(script|link)[^>]+leaflet", html)
     assert "/vendor/leaflet/leaflet.js?v=" in html  # named in the page's config, for finder.js to load later
 
 

@@ -12,7 +12,9 @@
   var cfg = JSON.parse(document.getElementById("melanoscan-config").textContent);
   var STRINGS = cfg.strings;
   var LANG_KEY = "melanoscan.lang";
-  var MAX_SIDE = 1600;          // longest side sent to the server (the model needs 224-256 px)
+  // Longest side sent to the server: the model and the photo checks look at 256 px or less (bench/upload_size.py
+  // measures what shrinking to this changes in the answers; docs/performance.md).
+  var MAX_SIDE = 1024;
   var JPEG_QUALITY = 0.9;
   var SHRINK_ABOVE_BYTES = 1.5 * 1024 * 1024;
   var UPLOAD_TIMEOUT_MS = 90000;

@@ -340,26 +340,40 @@
   }
 
   // Hospitals in one building (or a few metres apart) would hide each other's numbers and targets: markers
-  // closer than SPREAD_GAP_PX on screen are moved onto a small ring around their common centre, at this zoom.
+  // closer than SPREAD_GAP_PX on screen are moved onto a ring around their common centre, at this zoom. Groups
+  // whose rings would touch are merged until none do, so no marker ends up on another.
   function spreadMarkers() {
     if (!state.map || !state.markers.length) return;
     var points = state.markers.map(function (m) { return state.map.latLngToLayerPoint(m.getLatLng()); });
-    var groups = [];
-    points.forEach(function (p, i) {
-      var group = groups.filter(function (g) {
-        return g.members.some(function (j) { return points[j].distanceTo(p) < SPREAD_GAP_PX; });
-      })[0];
-      if (group) group.members.push(i); else groups.push({ members: [i] });
-    });
+    var groups = points.map(function (p, i) { return { members: [i] }; });
+    function measure(g) {
+      var n = g.members.length;
+      g.x = 0; g.y = 0;
+      g.members.forEach(function (j) { g.x += points[j].x / n; g.y += points[j].y / n; });
+      g.r = n > 1 ? (SPREAD_GAP_PX / 2) / Math.sin(Math.PI / n) : 0;
+    }
+    groups.forEach(measure);
+    var merged = true;
+    while (merged) {
+      merged = false;
+      for (var a = 0; a < groups.length && !merged; a++) {
+        for (var b = a + 1; b < groups.length && !merged; b++) {
+          var ga = groups[a], gb = groups[b];
+          if (Math.hypot(ga.x - gb.x, ga.y - gb.y) < ga.r + gb.r + SPREAD_GAP_PX) {
+            ga.members = ga.members.concat(gb.members).sort(function (x, y) { return x - y; });
+            groups.splice(b, 1);
+            measure(ga);
+            merged = true;
+          }
+        }
+      }
+    }
     groups.forEach(function (g) {
       var n = g.members.length;
-      var cx = 0, cy = 0;
-      g.members.forEach(function (j) { cx += points[j].x / n; cy += points[j].y / n; });
-      var radius = n > 1 ? (SPREAD_GAP_PX / 2) / Math.sin(Math.PI / n) : 0;
       g.members.forEach(function (j, k) {
-        var angle = -Math.PI / 2 + (2 * Math.PI * k) / n;
-        var dx = n > 1 ? cx + radius * Math.cos(angle) - points[j].x : 0;
-        var dy = n > 1 ? cy + radius * Math.sin(angle) - points[j].y : 0;
+        var angle = -Math.PI / 2 + (2 * Math.PI * k) / n;  // the first in the list at the top
+        var dx = n > 1 ? g.x + g.r * Math.cos(angle) - points[j].x : 0;
+        var dy = n > 1 ? g.y + g.r * Math.sin(angle) - points[j].y : 0;
         var icon = state.markers[j].getElement();
         if (!icon) return;
         icon.style.marginLeft = (dx - MARKER_PX / 2) + "px";
