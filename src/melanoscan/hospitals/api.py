@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from melanoscan.api.i18n import request_lang, text
 from melanoscan.config import Settings
 from melanoscan.errors import MelanoscanError
 from melanoscan.hospitals import ATTRIBUTION, DATA_DATE
@@ -28,6 +27,7 @@ from melanoscan.hospitals.coverage import in_korea
 from melanoscan.hospitals.loader import ensure_loaded, read_table
 from melanoscan.hospitals.ranking import ORDERS, HospitalIndex
 from melanoscan.storage.models import Hospital
+from melanoscan.texts import DEFAULT_LANG, LANGS, text
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hospitals", __name__)
@@ -116,6 +116,14 @@ def _dermatology() -> bool:
     raise MelanoscanError("invalid_dermatology", "`dermatology` must be true or false", 422)
 
 
+def _lang() -> str:
+    """`?lang=` when it names a language, else Accept-Language's best match (as the API's other answers)."""
+    asked = (request.args.get("lang") or "").strip().lower()[:2]
+    if asked in LANGS:
+        return asked
+    return request.accept_languages.best_match(LANGS) or DEFAULT_LANG
+
+
 def _order() -> str:
     raw = (request.args.get("order") or "").strip().lower()
     if not raw:
@@ -145,7 +153,7 @@ def nearest_hospitals() -> Response:
             "coverage": {
                 "area": "KR",
                 "covered": covered,
-                "message": None if covered else text(request_lang(), "hospitals_korea_only"),
+                "message": None if covered else text(_lang(), "hospitals_korea_only"),
             },
         }
     )
