@@ -135,6 +135,8 @@ def pick_to_result(browser: Any, url: str, photo: Path) -> dict:
         window.__bench = {};
         document.getElementById('file-input').addEventListener('change', () => {
             window.__bench.picked = performance.now(); }, true);
+        document.getElementById('send-btn').addEventListener('click', () => {
+            window.__bench.sent = performance.now(); }, true);
         new MutationObserver(() => {
             if (document.querySelector('#result .result-card') && !window.__bench.result)
                 window.__bench.result = performance.now();
@@ -145,10 +147,18 @@ def pick_to_result(browser: Any, url: str, photo: Path) -> dict:
     with page.expect_response(lambda r: "/api/v1/screenings" in r.url, timeout=120_000) as answer:
         page.click("#send-btn")
     page.wait_for_selector("#result .result-card", timeout=120_000)
-    marks = page.evaluate("window.__bench")
+    marks = page.evaluate("""() => { const r = performance.getEntriesByType('resource')
+        .filter(e => e.name.includes('/api/v1/screenings')).pop();
+        return {...window.__bench, start: r.startTime, end: r.responseEnd}; }""")
     body = answer.value.json()
     context.close()
-    return {"seconds": (marks["result"] - marks["picked"]) / 1000, "answer": body}
+    phases = {
+        "preview": marks["sent"] - marks["picked"],  # until the Check button shows (the bench taps at once)
+        "shrink": marks["start"] - marks["sent"],  # decode and redraw in the browser
+        "upload+server": marks["end"] - marks["start"],  # request sent .. answer received
+        "render": marks["result"] - marks["end"],
+    }
+    return {"seconds": (marks["result"] - marks["picked"]) / 1000, "answer": body, "phases": phases}
 
 
 def uploaded(server: LiveServer | None) -> str:
@@ -234,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(runs: {', '.join(f'{s:.2f}' for s in seconds)}), {upload} "
         "(change event of the file input -> result card in the page)"
     )
+    phases = {k: statistics.median(p["phases"][k] for p in picks) / 1000 for k in picks[0]["phases"]}
+    print("  phases (medians): " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
     web = picks[0]["answer"]["probabilities"]
     straight = direct.json()["probabilities"]
     change = max(abs(web[k] - straight[k]) for k in web)

@@ -176,8 +176,10 @@ class HospitalQuery(BaseModel):
             "dermatologist first), nearest first within a kind. `distance`: nearest first."
         ),
     )
-    lang: Literal["ko", "en"] | SkipJsonSchema[None] = Field(
-        None, description="Language of `coverage.message` (else Accept-Language).", json_schema_extra=_absent_when_unset
+    lang: str | SkipJsonSchema[None] = Field(
+        None,
+        description="`ko` or `en`: the language of `coverage.message`; anything else falls back to Accept-Language.",
+        json_schema_extra=_absent_when_unset,
     )
 
 
