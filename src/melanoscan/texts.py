@@ -29,6 +29,10 @@ EN: dict[str, object] = {
         "dermatologist look at this spot."
     ),
     "hospitals_on_map": "Hospitals with dermatology near you are listed on the map.",
+    "hospitals_korea_only": (
+        "The hospital finder covers Korea only, and this place is outside Korea. Please ask a local doctor "
+        "or your health service where to see a dermatologist."
+    ),
     "about_percent": "about {percent}%",
     "retake": (
         "Please take the photo again: the result is not clear enough to report. Tips: hold the phone steady "
@@ -79,6 +83,7 @@ EN: dict[str, object] = {
         "invalid_coordinates": "Give lat and lon as decimal degrees (WGS84), e.g. lat=37.5665&lon=126.978.",
         "invalid_limit": "limit must be a whole number from 1 to 50.",
         "invalid_dermatology": "dermatology must be true or false.",
+        "invalid_order": "order must be dermatologist or distance.",
         "invalid_explain": "explain must be 1 or 0 (true or false).",
         "image_too_complex": (
             "The image file is built in a way that takes too long to decode. Send the camera's JPEG or HEIC."
@@ -109,6 +114,10 @@ KO: dict[str, object] = {
         "이 점을 피부과 전문의에게 보여 주세요."
     ),
     "hospitals_on_map": "가까운 피부과 병원을 지도에서 확인할 수 있습니다.",
+    "hospitals_korea_only": (
+        "병원 찾기는 한국 안에서만 쓸 수 있는데, 이 위치는 한국 밖입니다. "
+        "현지 의사나 보건 기관에 피부과 진료를 받을 곳을 물어보세요."
+    ),
     "about_percent": "약 {percent}%",
     "retake": (
         "다시 찍어 주세요. 결과가 알려 드릴 만큼 확실하지 않습니다. "
@@ -159,6 +168,7 @@ KO: dict[str, object] = {
         "invalid_coordinates": "위도(lat)와 경도(lon)를 십진수 도(WGS84)로 보내 주세요. 예: lat=37.5665&lon=126.978",
         "invalid_limit": "limit는 1에서 50 사이의 정수여야 합니다.",
         "invalid_dermatology": "dermatology는 true 또는 false여야 합니다.",
+        "invalid_order": "order는 dermatologist 또는 distance여야 합니다.",
         "invalid_explain": "explain은 1 또는 0(true 또는 false)이어야 합니다.",
         "image_too_complex": (
             "이미지 파일 구조가 해석하는 데 너무 오래 걸리는 형태입니다. 카메라로 찍은 JPEG나 HEIC 파일을 보내 주세요."

@@ -170,15 +170,18 @@ def test_the_schemas_name_what_the_core_can_answer():
 def test_the_hospitals_query_and_answer(document):
     get = document["paths"]["/api/v1/hospitals"]["get"]
     params = {p["name"]: p for p in get["parameters"]}
-    assert set(params) == {"lat", "lon", "limit", "dermatology"}
+    assert set(params) == {"lat", "lon", "limit", "dermatology", "order", "lang"}
     assert params["lat"]["required"] and params["lon"]["required"]
-    assert not params["limit"]["required"] and not params["dermatology"]["required"]
+    assert not any(params[name]["required"] for name in ("limit", "dermatology", "order", "lang"))
+    assert params["order"]["schema"]["enum"] == ["dermatologist", "distance"]
     assert (params["lat"]["schema"]["minimum"], params["lat"]["schema"]["maximum"]) == (-90, 90)
     assert (params["lon"]["schema"]["minimum"], params["lon"]["schema"]["maximum"]) == (-180, 180)
     assert (params["limit"]["schema"]["minimum"], params["limit"]["schema"]["maximum"]) == (1, 50)
     hospital = schema_of(document, "Hospital")
-    assert set(hospital["required"]) == {"name", "kind", "dermatology", "address", "phone", "lat", "lon", "distance_km"}
-    assert set(schema_of(document, "HospitalList")["required"]) == {"hospitals", "query", "source"}
+    assert set(hospital["required"]) == {
+        *("name", "kind", "dermatology", "address", "phone", "lat", "lon", "distance_km", "referral_needed")
+    }
+    assert set(schema_of(document, "HospitalList")["required"]) == {"hospitals", "query", "source", "coverage"}
 
 
 def test_bodies_other_than_json_are_documented_as_such(document):
@@ -262,6 +265,9 @@ def test_other_json_answers_validate_against_their_schemas(document, client):
     assert hospitals.status_code == 200
     assert_valid(document, "HospitalList", hospitals.get_json())
     assert len(hospitals.get_json()["hospitals"]) == 5
+    tokyo = client.get("/api/v1/hospitals?lat=35.6812&lon=139.7671&order=distance")
+    assert_valid(document, "HospitalList", tokyo.get_json())
+    assert tokyo.get_json()["coverage"]["covered"] is False
     assert_valid(document, "Liveness", client.get("/healthz").get_json())
     assert_valid(document, "Readiness", client.get("/readyz").get_json())
 

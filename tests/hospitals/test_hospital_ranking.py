@@ -96,3 +96,29 @@ def test_query_is_fast(index):
         index.nearest(35.0, 128.0, 10)
     per_query_ms = (time.perf_counter() - start) / 200 * 1000
     assert per_query_ms < 5.0  # whole table, one numpy pass (typically ~0.05 ms)
+
+
+ARMED_FORCES = ("국군", "육군", "해군", "공군", "서울지구병원")
+
+
+def test_no_armed_forces_hospital_anywhere_in_the_shipped_table(table):
+    """Not at the start of the name only: anywhere in the name or the address (source corrected 2026-12)."""
+    hits = [r["name"] for r in table if any(w in r["name"] or w in r["address"] for w in ARMED_FORCES)]
+    assert hits == []
+
+
+def test_dermatologist_order_keeps_bands_and_puts_likelier_kinds_first(index):
+    """Every answer of the default order is sorted by (distance band, kind, distance), and it holds the same
+    hospitals as a nearest-first answer when everything fits in one band."""
+    from melanoscan.hospitals.ranking import DISTANCE_BANDS_KM, KIND_PRIORITY
+
+    def band(km: float) -> int:
+        return sum(km >= edge for edge in DISTANCE_BANDS_KM)
+
+    for lat, lon in [(37.5663, 126.9779), (35.1798, 129.075), (36.3504, 127.3845), (33.4996, 126.5312)]:
+        found = index.nearest(lat, lon, 20, order="dermatologist")
+        keys = [(band(n.distance_km), KIND_PRIORITY[n.hospital["kind"]], n.distance_km) for n in found]
+        assert keys == sorted(keys)
+        assert len(found) == 20
+    with pytest.raises(ValueError):
+        index.nearest(37.5, 127.0, 5, order="closest")

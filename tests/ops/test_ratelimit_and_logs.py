@@ -165,7 +165,7 @@ def test_database_down_screening_still_answers(kind, tmp_path, captured):  # typ
     assert "melanoscan_screening_record_failures_total 1.0" in metrics
     assert client.get("/healthz").status_code == 200
     # Someone just told to see a dermatologist still gets the nearest hospitals, from the shipped table
-    nearest = client.get("/api/v1/hospitals?lat=37.5663&lon=126.9779&limit=3")
+    nearest = client.get("/api/v1/hospitals?lat=37.5663&lon=126.9779&limit=3&order=distance")
     assert nearest.status_code == 200
     assert nearest.get_json()["hospitals"][0]["name"] == "서울적십자병원"
     assert nearest.headers["Cache-Control"].startswith("private")

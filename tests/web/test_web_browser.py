@@ -255,8 +255,10 @@ def test_melanoma_result_finds_nearest_dermatology_hospitals(new_context, server
     items.first.wait_for()
     assert items.count() == len(api) == 10
     distances = [float(x) for x in items.evaluate_all("els => els.map(e => e.dataset.distance)")]
-    assert distances == sorted(distances) and distances[0] < 1.5
-    assert page.locator("#hospital-list .h-name").first.inner_text() == "서울적십자병원"
+    assert min(distances) < 1.5
+    # The likeliest to have a dermatologist first within a distance band: a tertiary hospital near City Hall.
+    assert items.first.get_attribute("data-kind") == "tertiary_hospital" and distances[0] < 5
+    assert page.locator("#hospital-list .h-name").first.inner_text() == api[0]["name"]
     # Map with the user and one marker per hospital; tiles are blocked, so the offline note shows.
     page.wait_for_selector("#map.leaflet-container")
     assert page.locator("#map .hmarker").count() == 10
@@ -365,7 +367,7 @@ def test_installable_and_offline_app_shell(new_context, server_ok, screens):
 
 
 def test_large_photo_is_shrunk_before_upload(new_context, server_ok, lesion, tmp_path):
-    """A 4000x3000 phone photo is redrawn at most 1600 px on its longest side (JPEG 0.9) in the browser;
+    """A 4000x3000 phone photo is redrawn at most 1024 px on its longest side (JPEG) in the browser;
     the server records what it received (no image, only its size) in its screenings table."""
     import sqlite3
 
@@ -389,5 +391,5 @@ def test_large_photo_is_shrunk_before_upload(new_context, server_ok, lesion, tmp
         width, height, size = db.execute(
             "SELECT image_width, image_height, image_bytes FROM screenings ORDER BY created_at DESC LIMIT 1"
         ).fetchone()
-    assert (width, height) == (1600, 1200)
+    assert (width, height) == (1024, 768)
     assert size < path.stat().st_size / 3

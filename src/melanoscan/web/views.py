@@ -61,6 +61,8 @@ GUIDE_IMAGES = ["guide/good.svg", "guide/far.svg", "guide/blurry.svg", "guide/da
 SHELL_STATIC = [
     "app.css",
     "app.js",
+    "finder.css",
+    "finder.js",
     "where.css",
     "where.js",
     "history.css",
@@ -70,15 +72,11 @@ SHELL_STATIC = [
     "icons/apple-touch-icon.png",
     *GUIDE_IMAGES,
 ]
-SHELL_LEAFLET = [
-    "leaflet.css",
-    "leaflet.js",
-    "images/marker-icon.png",
-    "images/marker-icon-2x.png",
-    "images/marker-shadow.png",
-    "images/layers.png",
-    "images/layers-2x.png",
-]
+# Leaflet is not in the install-time shell: it is fetched when a map is first shown (finder.js) and the service
+# worker keeps it from then on. The hospital list needs the network anyway, so a first visit offline loses nothing.
+SHELL_LEAFLET: list[str] = []
+# A versioned asset (?v=<asset_version()>) never changes at that address: browsers may keep it a year.
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @cache
@@ -150,6 +148,10 @@ def _page(template: str, page: str, **context: object) -> Response:
         "tileAttribution": settings.tile_attribution,
         "api": {"screenings": "/api/v1/screenings", "hospitals": "/api/v1/hospitals"},
         "about": {key: url_for("web.about", topic=slug) for slug, key in ABOUT_TOPICS.items()},
+        "leaflet": {
+            "css": url_for("web.leaflet", filename="leaflet.css") + f"?v={asset_version()}",
+            "js": url_for("web.leaflet", filename="leaflet.js") + f"?v={asset_version()}",
+        },
         "maxUploadBytes": settings.max_upload_bytes,
         "hospitalLimit": 10,
     }
@@ -256,6 +258,23 @@ def service_worker() -> Response:
 def leaflet(filename: str) -> Response:
     """Leaflet from the installed xstatic-leaflet package (no CDN, nothing vendored by hand)."""
     response = send_from_directory(LEAFLET_DIR, filename, max_age=86400)
+    return response
+
+
+@bp.after_request
+def cache_and_compress_assets(response: Response) -> Response:
+    """Static files and Leaflet: a year, immutable, when asked for at the current version (every page links them
+    with ?v=<asset_version()>), else revalidated; their bodies are read into memory so that flask-compress
+    (create_app) compresses them whole, with a Content-Length, instead of streaming them uncompressed."""
+    if request.endpoint not in ("web.static", "web.leaflet"):
+        return response
+    if request.args.get("v") == asset_version() and response.status_code in (200, 304):
+        response.headers["Cache-Control"] = IMMUTABLE
+    elif response.status_code == 200:
+        response.headers["Cache-Control"] = "no-cache"
+    if response.status_code == 200 and response.direct_passthrough:
+        response.direct_passthrough = False
+        response.set_data(response.get_data())
     return response
 
 

@@ -3,8 +3,7 @@
  * Screen page: take a photo (the live camera with a centring guide where the browser allows, else the phone's
  * camera app) or choose one -> preview -> shrink in the browser when large -> POST /api/v1/screenings (XHR for
  * upload progress) -> a card that leads with the advice (see a dermatologist / keep an eye on it / retake) or a
- * friendly error. "See a dermatologist" (and the /hospitals page): hospital finder with geolocation, a city select
- * or a tap on the map -> GET /api/v1/hospitals -> Leaflet markers + a list sorted by distance.
+ * friendly error. "See a dermatologist" (and the /hospitals page): the hospital finder of finder.js.
  * About pages: server-rendered in one language; the language switch reloads them in the other.
  * The answer on show stays in sessionStorage (Back, reload); history.js adds "Save on this phone" to its card.
  */
@@ -14,12 +13,13 @@
   var cfg = JSON.parse(document.getElementById("melanoscan-config").textContent);
   var STRINGS = cfg.strings;
   var LANG_KEY = "melanoscan.lang";
-  var MAX_SIDE = 1600;          // longest side sent to the server (the model needs 224-256 px)
+  // Longest side sent to the server: the model and the photo checks look at 256 px or less (bench/upload_size.py
+  // measures what shrinking to this changes in the answers; docs/performance.md).
+  var MAX_SIDE = 1024;
   var JPEG_QUALITY = 0.9;
   var SHRINK_ABOVE_BYTES = 1.5 * 1024 * 1024;
   var UPLOAD_TIMEOUT_MS = 90000;
   var FORM_OVERHEAD_BYTES = 1024; // multipart headers around the photo: the server's limit counts the whole body
-  var FAR_KM = 50;                // farther than this is a journey, not an errand: say so before someone sets off
   var CLASSES = ["melanoma", "nevus", "seborrheic_keratosis"];
   var LAST_RESULT_KEY = "melanoscan.lastResult";  // sessionStorage: the answer on show survives Back and reload
 
@@ -31,14 +31,6 @@
     result: null,       // last API response body (status 200)
     resultAt: null,     // when it came (ISO 8601): the date of the check
     error: null,        // last error key
-    map: null,
-    layer: null,
-    tileErrors: 0,
-    tileLoads: 0,
-    search: null,       // {lat, lon, source} last asked for: what a retry repeats, what an answer must match
-    origin: null,       // the same for the list on show
-    hospitals: null,
-    hospitalsFailed: false,
     busy: false,
   };
 
@@ -104,9 +96,7 @@
     saveLangCookie(state.lang);
     if (state.result) renderResult(state.result, false);
     else if (state.error) renderError(state.error, false);
-    if (state.hospitals) renderHospitals(state.hospitals, false);
-    else if (state.hospitalsFailed) setFinderStatus(t("hospitals_error"));
-    updateMapNotes();
+    if (finder()) finder().applyLang();
     updateProgressText();
   }
 
@@ -649,222 +639,12 @@
     }, "image/jpeg", JPEG_QUALITY);
   }
 
-  // ---------------------------------------------------------------- hospital finder
+  // ---------------------------------------------------------------- hospital finder (finder.js)
 
-  function showFinder() {
-    var finder = $("finder");
-    if (!finder) return;
-    finder.hidden = false;
-    ensureMap();
-  }
-
-  function hideFinderForScreen() {
-    var finder = $("finder");
-    if (finder && document.body.dataset.page === "screen") finder.hidden = true;
-  }
-
-  function focusFinder() {
-    showFinder();
-    var title = $("finder-title");
-    title.focus({ preventScroll: true });
-    $("finder").scrollIntoView({ behavior: "smooth", block: "start" });
-  }
-
-  function ensureMap() {
-    if (state.map) { state.map.invalidateSize(); return; }
-    if (typeof L === "undefined") return;  // Leaflet missing: the list still works
-    var seoul = cfg.cities[0];
-    state.map = L.map("map", { scrollWheelZoom: false, tap: true }).setView([seoul.lat, seoul.lon], 11);
-    var tiles = L.tileLayer(cfg.tileUrl, { attribution: cfg.tileAttribution, maxZoom: 19, crossOrigin: true });
-    tiles.on("tileerror", function () { state.tileErrors += 1; updateMapNotes(); });
-    tiles.on("tileload", function () { state.tileLoads += 1; updateMapNotes(); });
-    tiles.addTo(state.map);
-    state.layer = L.layerGroup().addTo(state.map);
-    state.map.on("click", function (e) { search(e.latlng.lat, e.latlng.lng, "map"); });
-    document.documentElement.dataset.mapReady = "1";
-  }
-
-  // The tiles note says "markers and the list still work": only true while the list has not failed.
-  // The hint to tap the map only makes sense once some of the map can be seen (the tap works regardless).
-  function updateMapNotes() {
-    var note = $("tiles-note");
-    if (note) note.hidden = !(state.tileErrors && !state.tileLoads && !state.hospitalsFailed);
-    var hint = $("tap-hint");
-    if (hint) hint.hidden = !state.tileLoads;
-  }
-
-  function setFinderStatus(text) { var s = $("finder-status"); if (s) s.textContent = text; }
-
-  // The select shows a city only while the list is that city's: otherwise it goes back to its placeholder,
-  // so picking the same city again is a change (a select fires no event for the value it already has).
-  function showCity(source) {
-    var select = $("city-select");
-    if (select) select.value = source.indexOf("city:") === 0 ? source.slice(5) : "";
-  }
-
-  function setRetry(show) { var b = $("finder-retry"); if (b) b.hidden = !show; }
-
-  function retrySearch() {
-    var s = state.search;
-    if (s) search(s.lat, s.lon, s.source);
-  }
-
-  function locate() {
-    showFinder();
-    if (!navigator.geolocation) { setFinderStatus(t("location_unsupported")); return; }
-    setFinderStatus(t("locating"));
-    var answered = false;
-    // A permission prompt left unanswered never calls back: point to the other ways after a while.
-    var hint = setTimeout(function () { if (!answered) setFinderStatus(t("location_denied")); }, 12000);
-    navigator.geolocation.getCurrentPosition(function (pos) {
-      answered = true;
-      clearTimeout(hint);
-      search(pos.coords.latitude, pos.coords.longitude, "you");
-    }, function () {
-      answered = true;
-      clearTimeout(hint);
-      setFinderStatus(t("location_denied"));
-      $("city-select").focus();
-    }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 300000 });
-  }
-
-  function onCity(event) {
-    var city = cfg.cities.filter(function (c) { return c.id === event.target.value; })[0];
-    if (city) search(city.lat, city.lon, "city:" + city.id);
-  }
-
-  function search(lat, lon, source) {
-    showFinder();
-    var asked = { lat: lat, lon: lon, source: source };
-    state.search = asked;
-    showCity(source);
-    setRetry(false);
-    setFinderStatus(t("searching"));
-    var url = cfg.api.hospitals + "?lat=" + lat.toFixed(6) + "&lon=" + lon.toFixed(6) +
-      "&limit=" + cfg.hospitalLimit + "&dermatology=true";
-    fetch(url, { headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-      .then(function (body) {
-        if (state.search !== asked) return;  // a newer search was started meanwhile
-        state.origin = asked;
-        state.hospitalsFailed = false;
-        state.hospitals = body.hospitals || [];
-        renderHospitals(state.hospitals, true);
-        updateMapNotes();
-      }, function () {
-        if (state.search === asked) onHospitalsFailed();
-      });
-  }
-
-  // The list of another place must not stay under "could not load": clear it and offer the same search again.
-  function onHospitalsFailed() {
-    state.hospitalsFailed = true;
-    state.hospitals = null;
-    $("hospital-list").textContent = "";
-    showFarNote(null);
-    if (state.layer) state.layer.clearLayers();
-    document.documentElement.dataset.markers = "0";
-    showCity("");
-    setFinderStatus(t("hospitals_error"));
-    setRetry(true);
-    updateMapNotes();
-  }
-
-  function placeName(source) {
-    if (source === "you") return t("place_you");
-    if (source === "map") return t("place_map");
-    var id = source.split(":")[1];
-    var city = cfg.cities.filter(function (c) { return c.id === id; })[0];
-    return city ? city[state.lang] : t("place_map");
-  }
-
-  function telHref(phone) {
-    var digits = (phone || "").replace(/[^0-9+]/g, "");
-    return digits.length >= 7 ? "tel:" + digits : null;
-  }
-
-  function directionsHref(h) {
-    var o = state.origin;
-    return "https://www.openstreetmap.org/directions?engine=fossgis_osrm_car&route=" +
-      o.lat.toFixed(5) + "%2C" + o.lon.toFixed(5) + "%3B" + h.lat.toFixed(5) + "%2C" + h.lon.toFixed(5);
-  }
-
-  function foundText(n, source) {
-    if (!n) return t("no_results");
-    return t(n === 1 ? "found_1" : "found_n", { n: n, place: placeName(source) });
-  }
-
-  // When even the nearest is far (an island, the coast), say so before the list rather than in every row.
-  function showFarNote(list) {
-    var note = $("far-note");
-    if (!note) return;
-    var allFar = !!(list && list.length && list[0].distance_km > FAR_KM);
-    note.hidden = !allFar;
-    note.textContent = allFar ? t("far_all", { km: list[0].distance_km.toFixed(0) }) : "";
-  }
-
-  function renderHospitals(list, fit) {
-    var ol = $("hospital-list");
-    ol.textContent = "";
-    var o = state.origin;
-    setFinderStatus(foundText(list.length, o.source));
-    showFarNote(list);
-    list.forEach(function (h, i) {
-      var tel = telHref(h.phone);
-      var far = h.distance_km > FAR_KM;
-      var callText = t("call") + " " + h.phone;
-      ol.appendChild(el("li", { "data-distance": String(h.distance_km) }, [
-        el("div", { class: "h-head" }, [
-          el("span", { class: "h-num", "aria-hidden": "true", text: String(i + 1) }),
-          el("div", { class: "h-body" }, [
-            el("h3", { class: "h-name", text: h.name }),
-            el("p", { class: "h-meta" }, [
-              el("span", { class: "h-dist", text: t("distance", { km: h.distance_km.toFixed(1) }) }),
-              " · " + t("kind_" + h.kind),
-            ]),
-            el("p", { class: "h-meta", text: h.address }),
-            far ? el("p", { class: "h-far", text: t("far_item") }) : null,
-          ]),
-        ]),
-        el("div", { class: "h-actions" }, [
-          // The accessible name starts with the visible text (WCAG 2.5.3 label in name), then says whose number.
-          tel ? el("a", { class: "button small-btn", href: tel, "aria-label": t("call_label", { call: callText, name: h.name }),
-            text: callText }) : null,
-          el("a", { class: "button small-btn", href: directionsHref(h), target: "_blank", rel: "noopener",
-            "aria-label": t("directions_label", { name: h.name }), text: t("directions") }),
-        ]),
-      ]));
-    });
-    drawMarkers(list, fit);
-  }
-
-  function drawMarkers(list, fit) {
-    if (!state.map) ensureMap();
-    if (!state.map) return;
-    var o = state.origin;
-    state.layer.clearLayers();
-    var you = L.circleMarker([o.lat, o.lon], {
-      radius: 9, color: "#fff", weight: 3, fillColor: "#0b5394", fillOpacity: 1, className: "you-marker",
-    }).bindTooltip(t("selected_place"));
-    state.layer.addLayer(you);
-    var bounds = [[o.lat, o.lon]];
-    list.forEach(function (h, i) {
-      var marker = L.marker([h.lat, h.lon], {
-        icon: L.divIcon({ className: "hmarker", html: "<span>" + (i + 1) + "</span>", iconSize: [28, 28], iconAnchor: [14, 14] }),
-        title: (i + 1) + ". " + h.name,
-        alt: h.name,
-        keyboard: true,
-        // Leaflet stacks markers by latitude; overlapping ones must show the nearest on top. A step larger
-        // than the map's height in pixels keeps the rank order whatever the latitudes.
-        zIndexOffset: (list.length - i) * 1000,
-      });
-      marker.bindPopup(el("div", {}, [el("strong", { text: h.name }), el("br"), t("distance", { km: h.distance_km.toFixed(1) })]));
-      state.layer.addLayer(marker);
-      bounds.push([h.lat, h.lon]);
-    });
-    if (fit) state.map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15 });
-    document.documentElement.dataset.markers = String(list.length);
-  }
+  function finder() { return window.MelanoscanFinder || null; }
+  function showFinder() { if (finder()) finder().show(); }
+  function focusFinder() { if (finder()) finder().focus(); }
+  function hideFinderForScreen() { if (finder() && document.body.dataset.page === "screen") finder().hide(); }
 
   // ---------------------------------------------------------------- wiring
 
@@ -883,13 +663,6 @@
       window.addEventListener("pagehide", closeCamera);
       detectCamera();
     }
-    var locateBtn = $("locate-btn");
-    if (locateBtn) locateBtn.addEventListener("click", locate);
-    var city = $("city-select");
-    if (city) city.addEventListener("change", onCity);
-    var retry = $("finder-retry");
-    if (retry) retry.addEventListener("click", retrySearch);
-    if (document.body.dataset.page === "hospitals") showFinder();
 
     function onlineState() { var b = $("offline-banner"); if (b) b.hidden = navigator.onLine !== false; }
     window.addEventListener("online", onlineState);
