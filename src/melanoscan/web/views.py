@@ -67,6 +67,7 @@ SHELL_STATIC = [
     "where.js",
     "history.css",
     "history.js",
+    "photo.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/apple-touch-icon.png",

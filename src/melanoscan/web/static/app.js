@@ -1,9 +1,9 @@
 /* melanoscan web client. Plain JavaScript, no build step, no external requests except map tiles.
  *
  * Screen page: take a photo (the live camera with a centring guide where the browser allows, else the phone's
- * camera app) or choose one -> preview -> shrink in the browser when large -> POST /api/v1/screenings (XHR for
- * upload progress) -> a card that leads with the advice (see a dermatologist / keep an eye on it / retake) or a
- * friendly error. "See a dermatologist" (and the /hospitals page): the hospital finder of finder.js.
+ * camera app) or choose one -> shrunk in the browser as soon as it is picked (photo.js: one decode, at the size
+ * sent) -> preview of what will be sent -> POST /api/v1/screenings (XHR for upload progress) -> a card that leads
+ * with the advice (see a dermatologist / keep an eye on it / retake) or a friendly error. "See a dermatologist" (and the /hospitals page): the hospital finder of finder.js.
  * About pages: server-rendered in one language; the language switch reloads them in the other.
  * The answer on show stays in sessionStorage (Back, reload); history.js adds "Save on this phone" to its card.
  */
@@ -13,11 +13,8 @@
   var cfg = JSON.parse(document.getElementById("melanoscan-config").textContent);
   var STRINGS = cfg.strings;
   var LANG_KEY = "melanoscan.lang";
-  // Longest side sent to the server: the model and the photo checks look at 256 px or less (bench/upload_size.py
-  // measures what shrinking to this changes in the answers; docs/performance.md).
-  var MAX_SIDE = 1024;
-  var JPEG_QUALITY = 0.9;
-  var SHRINK_ABOVE_BYTES = 1.5 * 1024 * 1024;
+  var PHOTO = window.MelanoscanPhoto || null;  // photo.js, on the screen page
+  var JPEG_QUALITY = PHOTO ? PHOTO.JPEG_QUALITY : 0.9;
   var UPLOAD_TIMEOUT_MS = 90000;
   var FORM_OVERHEAD_BYTES = 1024; // multipart headers around the photo: the server's limit counts the whole body
   var CLASSES = ["melanoma", "nevus", "seborrheic_keratosis"];
@@ -26,6 +23,8 @@
   var state = {
     lang: initialLang(),
     file: null,         // the photo in the preview: only its answer may be shown
+    prepared: null,     // Promise<{file, redrawn}> of state.file: what is previewed, sent and thumbnailed
+    sentFile: null,     // what was sent for it (history.js draws its thumbnail from it)
     xhr: null,          // the upload in flight, aborted when another photo is picked
     previewUrl: null,
     result: null,       // last API response body (status 200)
@@ -184,23 +183,46 @@
   }
 
   // A photo from the picker, the phone's camera app or the live camera: one path from here to the upload.
+  // Its shrinking starts now, not at "Check": the person looks at the preview meanwhile, and the preview is the
+  // shrunk picture itself (one decode of a 12-MP photo instead of two, and exactly what the heat map lies over).
   function usePhoto(file) {
     abandonUpload();
     var guide = $("guide");
     if (guide) guide.hidden = true;  // before the photo only: from here the preview and its answer matter
     state.file = file;
+    state.prepared = prepare(file);
+    state.sentFile = null;
     state.result = null;
     state.error = null;
     forgetLastResult();
     $("result").textContent = "";
     showScreenNote(true);
     hideFinderForScreen();
-    if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
-    state.previewUrl = URL.createObjectURL(file);
     var img = $("preview-img");
     var caption = $("preview-caption");
     caption.textContent = "";
     delete caption.dataset.i18n;
+    img.hidden = true;
+    img.removeAttribute("src");
+    $("preview").hidden = false;
+    state.prepared.then(function (prepared) { if (state.file === file) showPreview(prepared.file); });
+    var send = $("send-btn");
+    send.hidden = false;
+    send.disabled = false;
+    send.focus();
+  }
+
+  /** What will be sent (photo.js); the photo as it is where photo.js is missing. Never rejects. */
+  function prepare(file) {
+    var asIs = { file: file, redrawn: false };
+    return PHOTO ? PHOTO.prepare(file).then(null, function () { return asIs; }) : Promise.resolve(asIs);
+  }
+
+  function showPreview(file) {
+    if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
+    state.previewUrl = URL.createObjectURL(file);
+    var img = $("preview-img");
+    var caption = $("preview-caption");
     img.hidden = false;
     // Not decodable here (HEIC in most browsers, or not an image): the server decides, so promise nothing.
     img.onerror = function () {
@@ -209,37 +231,6 @@
       caption.textContent = t("preview_unavailable");
     };
     img.src = state.previewUrl;
-    $("preview").hidden = false;
-    var send = $("send-btn");
-    send.hidden = false;
-    send.disabled = false;
-    send.focus();
-  }
-
-  /** Decode the photo and, when it is large, redraw it at most MAX_SIDE px as JPEG. Anything the
-   *  browser cannot decode (HEIC on most browsers, or not an image at all) is sent as it is: the
-   *  server decodes HEIC and answers a friendly error for the rest. */
-  function shrink(file) {
-    if (typeof createImageBitmap !== "function") return Promise.resolve(file);
-    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var w = bitmap.width, h = bitmap.height, longest = Math.max(w, h);
-      var small = longest <= MAX_SIDE && file.size <= SHRINK_ABOVE_BYTES && /^image\/(jpeg|png)$/.test(file.type);
-      if (small) { bitmap.close && bitmap.close(); return file; }
-      var scale = Math.min(1, MAX_SIDE / longest);
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.max(1, Math.round(w * scale));
-      canvas.height = Math.max(1, Math.round(h * scale));
-      var ctx = canvas.getContext("2d");
-      ctx.imageSmoothingEnabled = true;
-      ctx.imageSmoothingQuality = "high";
-      ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      bitmap.close && bitmap.close();
-      return new Promise(function (resolve) {
-        canvas.toBlob(function (blob) {
-          resolve(blob && blob.size < file.size * 1.1 ? new File([blob], "photo.jpg", { type: "image/jpeg" }) : file);
-        }, "image/jpeg", JPEG_QUALITY);
-      });
-    }, function () { return file; });
   }
 
   function send() {
@@ -250,8 +241,10 @@
     $("send-btn").disabled = true;
     $("result").textContent = "";
     setProgress("preparing");
-    shrink(photo).then(null, function () { return photo; }).then(function (file) {
+    state.prepared.then(function (prepared) {
+      var file = prepared.file;
       if (state.file !== photo) return;  // another photo was picked while this one was being prepared
+      state.sentFile = file;
       if (cfg.maxUploadBytes && file.size + FORM_OVERHEAD_BYTES > cfg.maxUploadBytes) {
         finish();  // the server would refuse it: say so without making the person wait for the upload
         renderError("err_413", true);
@@ -478,8 +471,10 @@
       ]));
     box.appendChild(card);
     // For history.js ("Save on this phone", the screening id): the card, and the photo while it is in the page.
+    // The photo is the one previewed and sent (upright, at most 1024 px where the browser could shrink it).
     document.dispatchEvent(new CustomEvent("melanoscan:result", { detail: {
-      body: body, advice: advice, card: card, photo: state.file, at: state.resultAt, lang: state.lang,
+      body: body, advice: advice, card: card, photo: state.sentFile,
+      at: state.resultAt, lang: state.lang,
     } }));
     showScreenNote(false);
     if (advice === "see_dermatologist") showFinder();

@@ -35,8 +35,8 @@
     var ratio = window.devicePixelRatio || 1;
     canvas.width = Math.round(img.clientWidth * ratio);
     canvas.height = Math.round(img.clientHeight * ratio);
-    canvas.style.left = img.offsetLeft + "px";
-    canvas.style.top = img.offsetTop + "px";
+    canvas.style.left = img.offsetLeft + img.clientLeft + "px";  // inside the image's border, over its pixels
+    canvas.style.top = img.offsetTop + img.clientTop + "px";
     canvas.style.width = img.clientWidth + "px";
     canvas.style.height = img.clientHeight + "px";
     var ctx = canvas.getContext("2d");
