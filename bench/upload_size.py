@@ -19,7 +19,7 @@ to 4000 px, sensor-like noise, JPEG 92, as bench/load.py does) and compares the 
 the answer on it shrunk to each side: "does the browser's shrinking change what the server would have said".
 1600 px at JPEG 90 is what the client sent before issue 15, the row to compare the others with.
 
-Two ways of shrinking (--methods), as the two paths of app.js's photo.js:
+Two ways of shrinking (--methods), the two paths of the web client's photo.js:
 - lanczos: the whole picture decoded, then resampled (createImageBitmap, then a canvas at high quality);
 - dct: a JPEG decoded at a reduced scale by libjpeg's DCT scaling, the way Chromium's WebCodecs `ImageDecoder`
   does when given `desiredWidth`/`desiredHeight` (scale n/8 with n = floor(8 * sqrt(desired area / picture

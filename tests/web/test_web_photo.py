@@ -96,7 +96,8 @@ def test_sideways_12mp_photo_is_sent_upright_and_small(new_context, server_ok, l
     canvas = page.locator("#where-canvas")
     assert canvas.is_visible()
     pixels = preview.evaluate("""img => { const r = img.getBoundingClientRect();
-        return {x: r.x + img.clientLeft, y: r.y + img.clientTop, width: img.clientWidth, height: img.clientHeight}; }""")
+        return {x: r.x + img.clientLeft, y: r.y + img.clientTop,
+                width: img.clientWidth, height: img.clientHeight}; }""")
     drawn = canvas.bounding_box()
     assert drawn
     for key in ("x", "y", "width", "height"):

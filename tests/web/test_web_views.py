@@ -214,3 +214,14 @@ def test_history_pages_load_their_script_before_app_js(client):
     nav = client.get("/history?lang=en").text
     assert '<a href="/history" aria-current="page" data-i18n="nav_history">My checks</a>' in nav
     assert 'id="history-confirm"' in nav and 'id="summary-print"' in client.get("/history/summary").text
+
+
+def test_screen_page_loads_photo_js_before_app_js_and_offline(client):
+    """app.js takes photo.js's shrinking when a photo is picked; only the screen page picks photos. The service
+    worker keeps photo.js, so a photo taken offline is still shrunk before its upload is tried."""
+    html = client.get("/").text
+    assert html.index("/static/web/photo.js?v=") < html.index("/static/web/app.js?v=")
+    for path in ("/history", "/hospitals", "/about"):
+        assert "photo.js" not in client.get(path).text
+    shell = json.loads(re.search(r"const SHELL = (\[.*?\]);", client.get("/sw.js").text).group(1))
+    assert f"/static/web/photo.js?v={views.asset_version()}" in shell
