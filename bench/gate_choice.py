@@ -112,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     target = DEFAULT_LESION_BUDGET * args.margin
     print(f"dev split: {len(rows)} images, {len({r['group'] for r in rows})} pictures, {args.folds} folds by picture")
     print(f"threshold: <= {target:.0%} of each choosing source; PAD halves: {[len(f) for f, _ in pad_halves]}\n")
-    print("| variant | dev refused, PAD fit on half A | natural | PAD fit on half B | natural | mean |")
+    a, b = (len(f) for f, _ in pad_halves)
+    print(
+        f"| variant | dev refused: phone class on {a} PAD, choose on {b} (fit-gate) | natural | on {b}, choose on {a}"
+        " | natural | mean |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     natural = np.isin(kinds, NATURAL)
     for variant in VARIANTS:
