@@ -1,16 +1,25 @@
 """Build the non-lesion photo set that the suitability bench measures refusals on, from installed packages only.
 
 Nothing here is downloaded: real photographs and wallpapers from Debian packages (the bench needs them, the
-tests do not: `apt-get install gnome-backgrounds mate-backgrounds ukui-wallpapers lomiri-wallpapers
-desktop-base`), scikit-image's and matplotlib's sample images (a cat, an astronaut, coffee, a rocket, Grace Hopper's
-portrait, ...), and images rendered here with Pillow: printed and photographed text pages (ko/en), app
-screenshots, noise, and faces seen from afar. Every photo gives three views (whole, centre half, a seeded
-third-size crop), as a phone would frame it. The images go to a folder outside the repository; the manifest
-(kind, source, view, split) is committed as bench/nonlesion_manifest.csv.
+tests do not):
 
-    python scripts/make_nonlesion_set.py --out /tmp/nonlesion [--manifest bench/nonlesion_manifest.csv]
+    apt-get install gnome-backgrounds mate-backgrounds ukui-wallpapers lomiri-wallpapers desktop-base \
+        plasma-workspace-wallpapers lomiri-wallpapers-20.04 lomiri-wallpapers-16.04 sway-backgrounds \
+        mypaint-data-extras propaganda-debian
 
-`split` (dev / report, from a hash of the source) keeps design choices on one half and figures on the other.
+scikit-image's, matplotlib's and scikit-learn's sample images (a cat, an astronaut, coffee, a rocket, a
+motorcycle, Grace Hopper's portrait, a Chinese temple, a flower, ...), and images rendered here with Pillow:
+printed and photographed text pages (ko/en), app screenshots, noise, and faces seen from afar. Every photo gives
+three views (whole, centre half, a seeded third-size crop), as a phone would frame it. The images go to a folder
+outside the repository; the manifest (kind, source, group, view, split) is committed as
+bench/nonlesion_manifest.csv.
+
+    python scripts/make_nonlesion_set.py --out /tmp/nonlesion --manifest bench/nonlesion_manifest.csv
+
+`split` (dev / report, from a hash of the source's `group`) keeps design choices on one half and figures on the
+other. A group is one picture however many files carry it: a Plasma wallpaper's dozen resolutions count once
+(the largest is used), a link to another package's file is skipped, and one desktop-base theme's boot, login
+and desktop renderings of the same artwork share a group, so no picture lies on both sides.
 """
 
 from __future__ import annotations
@@ -19,14 +28,18 @@ import argparse
 import csv
 import hashlib
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-PHOTO_FOLDERS = ("/usr/share/backgrounds", "/usr/share/desktop-base")
+PHOTO_FOLDERS = ("/usr/share/backgrounds", "/usr/share/desktop-base", "/usr/share/wallpapers", "/usr/share/mypaint")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+RESOLUTION = re.compile(r"(_\d+x\d+)?(_portrait)?$", re.IGNORECASE)
 MIN_SIDE = 300  # logos and icons below this are not photos
+LOOKALIKE_LEVELS = 1.0  # mean difference of 16 px thumbnails below which two (not flat) files are one picture
 MAX_SIDE = 640  # the model sees a 256 px crop: keep the folder small
 FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -40,8 +53,61 @@ WORDS_EN = (  # noqa: SIM905
 WORDS_KO = "피부 병원 진료 예약 안내 결과 사진 다시 찍어 주세요 개인정보 처리방침 이용약관 확인 취소 설정".split()  # noqa: SIM905
 
 
-def split_of(source: str) -> str:
-    return "dev" if hashlib.sha256(source.encode()).digest()[0] % 2 == 0 else "report"
+def split_of(group: str) -> str:
+    return "dev" if hashlib.sha256(group.encode()).digest()[0] % 2 == 0 else "report"
+
+
+def group_of(path: Path) -> str:
+    """One picture, whichever file carries it: a desktop-base theme, a Plasma wallpaper folder, the file name
+    without a trailing resolution (Elephants_3840x2160.jpg, Sway_Wallpaper_Blue_768x1024_Portrait.png)."""
+    parts = path.parts
+    if "desktop-base" in parts and len(parts) > parts.index("desktop-base") + 2:
+        return "desktop-base:" + parts[parts.index("desktop-base") + 1]
+    if "contents" in parts:  # /usr/share/wallpapers/<Name>/contents/images/<W>x<H>.jpg
+        return "plasma:" + parts[parts.index("contents") - 1]
+    if path.parent == Path("."):  # not a file: skimage.data.cat, rendered:noise:3
+        return str(path)
+    stem = RESOLUTION.sub("", path.stem)
+    if path.parent.name == "gnome":  # adwaita-d / adwaita-l: dark and light renderings
+        stem = re.sub(r"-[dl]$", "", stem)
+    if "mypaint" in parts:  # HR_Canvas 01 / 02, mamurk_a_1 / _2: one paper in several tiles
+        stem = re.sub(r"[ _]?\d+$", "", stem)
+    return str(path.with_name(stem + path.suffix))
+
+
+def merge_lookalikes(photos: list[tuple[str, str, Image.Image]]) -> dict[str, str]:
+    """source -> group, where a photo that looks like an earlier one (the same 16 px thumbnail, e.g. one picture
+    shipped under two names: scikit-image's `cat` is `chelsea`) joins that one's group. Flat thumbnails (a plain
+    colour at 16 px) are left alone: they all look alike."""
+    groups: dict[str, str] = {}
+    seen: list[tuple[np.ndarray, str]] = []
+    for _, source, image in photos:
+        thumb = np.asarray(image.convert("RGB").resize((16, 16), Image.Resampling.BOX), dtype=np.float32)
+        group = group_of(Path(source))
+        if thumb.std() > 2.0:
+            group = next((g for t, g in seen if np.abs(t - thumb).mean() < LOOKALIKE_LEVELS), group)
+        groups[source] = group
+        seen.append((thumb, group))
+    return groups
+
+
+def photo_files() -> list[Path]:
+    """Picture files of the photo folders: real files only (links point into another package), no logos,
+    previews or icons, and of each group (one picture in several renderings) only its largest file."""
+    chosen: dict[str, Path] = {}
+    for folder in PHOTO_FOLDERS:
+        for path in sorted(Path(folder).rglob("*")):
+            name = path.name.lower()
+            if path.suffix.lower() not in PHOTO_SUFFIXES or path.is_symlink() or not path.is_file():
+                continue
+            if any(word in name for word in ("logo", "emblem", "screenshot", "preview", "icon", "thumb")):
+                continue
+            if any(link.is_symlink() for link in path.parents):
+                continue
+            group = group_of(path)
+            if group not in chosen or path.stat().st_size > chosen[group].stat().st_size:
+                chosen[group] = path
+    return sorted(chosen.values())
 
 
 def shrink(image: Image.Image) -> Image.Image:
@@ -64,18 +130,16 @@ def views(image: Image.Image, seed: str) -> Iterator[tuple[str, Image.Image]]:
 
 def installed_photos() -> Iterator[tuple[str, str, Image.Image]]:
     """(kind, source, image) for wallpapers and sample photos in installed packages."""
-    for folder in PHOTO_FOLDERS:
-        for path in sorted(Path(folder).rglob("*")):
-            if path.suffix.lower() not in (".jpg", ".jpeg", ".png") or "logo" in path.name or "emblem" in path.name:
-                continue
-            try:
-                with Image.open(path) as image:
-                    if min(image.size) < MIN_SIDE:
-                        continue
-                    image.load()
-                    yield "wallpaper", str(path), shrink(image)
-            except OSError:
-                continue
+    for path in photo_files():
+        try:
+            with Image.open(path) as image:
+                if min(image.size) < MIN_SIDE:
+                    continue
+                image.load()
+                kind = "texture" if "mypaint" in path.parts else "wallpaper"
+                yield kind, str(path), shrink(image)
+        except OSError:
+            continue
     import skimage.data
 
     for name in (
@@ -87,6 +151,13 @@ def installed_photos() -> Iterator[tuple[str, str, Image.Image]]:
         if pixels.dtype == bool:
             pixels = pixels.astype(np.uint8) * 255
         yield "sample_photo", f"skimage.data.{name}", shrink(Image.fromarray(pixels))
+    left, _, _ = skimage.data.stereo_motorcycle()
+    yield "sample_photo", "skimage.data.stereo_motorcycle", shrink(Image.fromarray(left))
+    from sklearn.datasets import load_sample_images
+
+    sklearn_samples = load_sample_images()
+    for name, pixels in zip(sklearn_samples.filenames, sklearn_samples.images, strict=True):
+        yield "sample_photo", f"sklearn:{Path(name).name}", shrink(Image.fromarray(pixels))
     import matplotlib
 
     sample = Path(matplotlib.get_data_path()) / "sample_data"
@@ -197,9 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     def save(kind: str, source: str, view: str, image: Image.Image) -> None:
         name = f"{len(rows):04d}_{kind}.png"
         image.convert("RGB").save(args.out / name)
-        rows.append({"file": name, "kind": kind, "source": source, "view": view, "split": split_of(source)})
+        group = groups.get(source) or group_of(Path(source))
+        rows.append(
+            {"file": name, "kind": kind, "source": source, "group": group, "view": view, "split": split_of(group)}
+        )
 
     photos = list(installed_photos())
+    groups = merge_lookalikes(photos)
     for kind, source, image in photos:
         for view, cropped in views(image, source):
             save(kind, source, view, cropped)
@@ -217,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         save("face_from_afar", f"rendered:face_from_afar:{i}", "whole", face_from_afar(rng, faces, scenes))
     manifest = args.manifest or args.out / "manifest.csv"
     with manifest.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["file", "kind", "source", "view", "split"])
+        writer = csv.DictWriter(handle, fieldnames=["file", "kind", "source", "group", "view", "split"])
         writer.writeheader()
         writer.writerows(rows)
     print(f"{len(rows)} images in {args.out}, manifest {manifest}")

@@ -13,10 +13,13 @@ vary are where a non-lesion stands out, so the residual term matters as much as 
 
 Lesion photos from phones (PAD-UFES-20) lie further from the dermoscopic training lesions than many
 dermoscopy-trained features of landscapes do, so the plain distance cannot refuse most scenes without sending
-back phone photos. `NotALesionScore` therefore contrasts it with the distance to a background Gaussian fitted
-to non-lesion images (the dev half of the set scripts/make_nonlesion_set.py builds from installed packages):
-score = d(lesions) - d(background), a log-likelihood ratio between two Gaussians up to constants (outlier
-exposure, Hendrycks et al. 2019, in its generative form). Without a background it is the plain distance.
+back phone photos. Two things answer that. The lesion Gaussians include one `phone_photo` class, fitted on phone
+photos of lesions (patients never used to choose the threshold or to report). And `NotALesionScore` contrasts
+the distance with the distance to a background Gaussian fitted to non-lesion images (the dev half of the set
+scripts/make_nonlesion_set.py builds from installed packages, each image also in phone-like variants,
+training/gate_views.py): score = d(lesions) - d(background), a log-likelihood ratio between two Gaussians up to
+constants (outlier exposure, Hendrycks et al. 2019, in its generative form). Without a background it is the
+plain distance.
 
 The statistics travel with the model in a side file (`<model>.gate.npz`, named with its hash in the model's
 metadata) and are refitted for each new model: `melanoscan fit-gate`. numpy only: serving never imports torch.
@@ -32,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_COMPONENTS = 256  # lesions: principal directions kept
-BACKGROUND_COMPONENTS = 64  # non-lesions: fewer images, fewer directions
+BACKGROUND_COMPONENTS = 128  # non-lesions: a few hundred images, each with phone-like views (fit-gate --views)
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,16 @@ its threshold. Run it for every new model (the statistics live in the model's ow
    after this existed). Adding them changes the file, not the weights: the logits are checked bit-identical
    on real images, and the metadata gets the new onnx_sha256.
 2. Fits class-conditional Gaussians with a shared covariance (inference/ood.py) to the pooled features of
-   TRAINING lesions: ISIC 2017 train and HAM10000's fitting lesions (lesion-id hash buckets 0-6); and one
-   background Gaussian to the dev half of the non-lesion set (scripts/make_nonlesion_set.py).
-3. Chooses the threshold on the CHOOSING lesions (ISIC 2017 val, HAM10000 bucket 7, PAD-UFES-20 phone photos of
-   even-hash patients, cut-out composites left out) so that in EACH source at most `--lesion-budget * --margin`
-   are sent back by all gates together. The REPORTING part (ISIC 2017 test, HAM10000 buckets 8-9, the other
-   PAD patients, the non-lesions' report half) is left for bench/suitability.py.
+   TRAINING lesions: ISIC 2017 train and HAM10000's fitting lesions (lesion-id hash buckets 0-6), plus one
+   `phone_photo` class of PAD-UFES-20 phone photos (a fitting half of the even-hash patients: the phone photos
+   are the lesions that lie nearest to scenes, so they need their own mean); and one background Gaussian to the
+   dev half of the non-lesion set (scripts/make_nonlesion_set.py), each image with `--views` phone-like variants
+   (training/gate_views.py) so that `--background-components` directions do not overfit a few hundred images.
+3. Chooses the threshold on the CHOOSING lesions (ISIC 2017 val, HAM10000 bucket 7, the other half of the
+   even-hash PAD-UFES-20 patients, cut-out composites left out) so that in EACH source at most
+   `--lesion-budget * --margin` are sent back by all gates together. The REPORTING part (ISIC 2017 test, HAM10000
+   buckets 8-9, the odd-hash PAD patients, the non-lesions' report half) is left for bench/suitability.py.
+   The choice of views, directions and the phone class was made on the dev side only: bench/gate_choice.py.
 4. Writes `<model>.gate.npz` and the metadata's `suitability` entry (file, hash, threshold, how chosen).
 
 Features are cached per image list (`--cache DIR`), so a rerun or the bench does not repeat inference.
@@ -47,6 +51,8 @@ from melanoscan.training.data import (
 log = logging.getLogger("melanoscan.fit_gate")
 FIT, CHOOSE, REPORT = "fit", "choose", "report"
 DEFAULT_LESION_BUDGET = 0.02  # all gates together may send back at most this share of real lesion photos
+DEFAULT_VIEWS = 8  # phone-like variants of each non-lesion fitting image (bench/gate_choice.py)
+PHONE_CLASS = "phone_photo"
 
 
 def bucket(key: str, buckets: int) -> int:
@@ -59,8 +65,22 @@ def ham_part(sample: Sample) -> str:
 
 
 def pad_part(sample: Sample) -> str:
+    """Odd-hash patients: REPORT (unchanged since the first gate). Even-hash patients: split again, FIT (the
+    phone-photo class) or CHOOSE, by a second hash of the patient."""
     patient = "_".join(sample.path.stem.split("_")[:2])  # PAT_<patient>_<lesion>_<image>
-    return CHOOSE if bucket(patient, 2) == 0 else REPORT
+    if bucket(patient, 2) == 1:
+        return REPORT
+    return FIT if bucket("gate-fit:" + patient, 2) == 0 else CHOOSE
+
+
+def pad_photos(part: str) -> list[Sample]:
+    samples = [s for s in read_labelled_folder(pad_ufes_dir(), PAD) if pad_part(s) == part]
+    return [s for s in samples if not is_composite(s.path)] if part == FIT else samples
+
+
+def fit_label(source: str, sample: Sample) -> str:
+    """The Gaussian a fitting lesion belongs to: its class for dermoscopy, one `phone_photo` class for PAD."""
+    return PHONE_CLASS if source == "pad_ufes20" else TRAIN_CLASSES[sample.label]
 
 
 def lesion_sets(part: str, ham_limit: int = 0) -> dict[str, list[Sample]]:
@@ -75,10 +95,9 @@ def lesion_sets(part: str, ham_limit: int = 0) -> dict[str, list[Sample]]:
         sets["isic2017_train"] = read_split(isic_dir(), "train")
     elif part == CHOOSE:
         sets["isic2017_val"] = read_split(isic_dir(), "val")
-        sets["pad_ufes20"] = [s for s in read_labelled_folder(pad_ufes_dir(), PAD) if pad_part(s) == CHOOSE]
     else:
         sets["isic2017_test"] = read_split(isic_dir(), "test")
-        sets["pad_ufes20"] = [s for s in read_labelled_folder(pad_ufes_dir(), PAD) if pad_part(s) == REPORT]
+    sets["pad_ufes20"] = pad_photos(part)
     return sets
 
 
@@ -97,6 +116,36 @@ def features_of(classifier: Classifier, paths: Sequence[Path], cache: Path | Non
         chunks.append(prediction.features)
         log.info("features %d/%d", min(i + batch_size, len(paths)), len(paths))
     result = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        np.save(target, result)
+    return result
+
+
+def view_features_of(
+    classifier: Classifier, paths: Sequence[Path], views: int, cache: Path | None, batch_size: int = 32
+) -> np.ndarray:
+    """(N * views, D) features of `views` seeded phone-like variants of each image (training/gate_views.py), in
+    file order, cached like features_of."""
+    from melanoscan.training.gate_views import VIEWS_VERSION
+    from melanoscan.training.gate_views import views as make_views
+
+    if views <= 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    listing = "\n".join(str(p) for p in paths)
+    key = hashlib.sha256(f"{spec_hash(classifier)}\nviews {views} v{VIEWS_VERSION}\n{listing}".encode()).hexdigest()
+    target = cache / f"view-features-{key[:20]}.npy" if cache else None
+    if target is not None and target.exists():
+        return np.load(target)
+    chunks = []
+    per_batch = max(1, batch_size // views)
+    for i in range(0, len(paths), per_batch):
+        images = [v for p in paths[i : i + per_batch] for v in make_views(load_rgb(p), views, p.name)]
+        prediction = classifier.predict(images, batch_size)
+        assert prediction.features is not None
+        chunks.append(prediction.features)
+        log.info("view features %d/%d images", min(i + per_batch, len(paths)), len(paths))
+    result = np.concatenate(chunks)
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         np.save(target, result)
@@ -191,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nonlesion", type=Path, default=Path("/tmp/nonlesion"), help="make_nonlesion_set.py --out")
     parser.add_argument("--manifest", type=Path, default=Path("bench/nonlesion_manifest.csv"))
     parser.add_argument("--no-background", action="store_true", help="plain Mahalanobis distance, no non-lesions")
+    parser.add_argument("--views", type=int, default=DEFAULT_VIEWS, help="variants per non-lesion fitting image")
+    parser.add_argument("--background-components", type=int, default=BACKGROUND_COMPONENTS)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -199,14 +250,19 @@ def main(argv: list[str] | None = None) -> int:
     ensure_outputs(args.model, [s.path for s in choose_sets["isic2017_val"][:16]])
     classifier = Classifier(args.model, threads=args.threads or None)
 
-    fit_samples = [s for samples in fit_sets.values() for s in samples]
-    features = features_of(classifier, [s.path for s in fit_samples], args.cache)
-    labels = np.asarray([TRAIN_CLASSES[s.label] for s in fit_samples])
+    features = np.concatenate(
+        [features_of(classifier, [s.path for s in samples], args.cache) for samples in fit_sets.values()]
+    )
+    labels = np.asarray([fit_label(name, s) for name, samples in fit_sets.items() for s in samples])
     background = None
     if not args.no_background:
         dev = nonlesion_paths(args.nonlesion, args.manifest, "dev")
         dev_features = features_of(classifier, dev, args.cache)
-        background = FeatureGaussians.fit(dev_features, np.full(len(dev), "non_lesion"), BACKGROUND_COMPONENTS)
+        if args.views:
+            dev_features = np.concatenate([dev_features, view_features_of(classifier, dev, args.views, args.cache)])
+        background = FeatureGaussians.fit(
+            dev_features, np.full(len(dev_features), "non_lesion"), args.background_components
+        )
     gaussians = NotALesionScore(FeatureGaussians.fit(features, labels, args.components), background)
 
     per_source, scores, refused = {}, [], []
@@ -230,15 +286,24 @@ def main(argv: list[str] | None = None) -> int:
         "gate_sha256": digest,
         "not_a_lesion_threshold": round(threshold, 4),
         "score": (
-            "squared Mahalanobis distance / D to the nearest training lesion class (shared low-rank + isotropic"
-            " covariance) minus that to a Gaussian of non-lesion images"
+            "squared Mahalanobis distance / D to the nearest training lesion class (dermoscopy classes and one"
+            " phone_photo class; shared low-rank + isotropic covariance) minus that to a Gaussian of non-lesion"
+            " images (each with phone-like views)"
             if background is not None
             else "squared Mahalanobis distance / D to the nearest training lesion class"
         ),
         "components": gaussians.lesions.basis.shape[1],
         "fitted_on": {
             **{name: len(samples) for name, samples in fit_sets.items()},
-            **({"nonlesion_dev": len(background.means) and len(dev)} if background is not None else {}),
+            **(
+                {
+                    "nonlesion_dev": len(dev),
+                    "views_per_nonlesion": args.views,
+                    "background_components": args.background_components,
+                }
+                if background is not None
+                else {}
+            ),
         },
         "threshold_choice": {
             "target_lesion_refusal_per_source": target,
