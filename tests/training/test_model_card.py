@@ -259,3 +259,21 @@ def test_a_cc0_model_card_says_so_and_counts_only_isic(tmp_path, data):
     assert "The network has 3 outputs" in flat and "## Cross-validation" not in flat
     assert "melanoscan train --no-ham --select-on-val --out runs/a" in flat  # as that run really trained
     assert "of the 2 melanomas of the val split" in flat
+
+
+def test_a_candidate_scored_on_test_is_reported_beside_the_shipped_model():
+    from melanoscan.training.model_card import tested_candidates_text
+
+    def metrics(version: str, mel: float, pad_mel: float, classes: int) -> dict:
+        member = {"backbone": "efficientnet-lite0", "image_size": 224, "seed": 0, "checkpoint": "runs/cv/fold1/best.pt"}
+        isic = {"melanoma_auc": mel, "seborrheic_keratosis_auc": 0.9, "mean_auc_mel_sk": (mel + 0.9) / 2, "ece": 0.05}
+        model = {"version": version, "members": [member], "tta": "none", "classes": ["c"] * classes}
+        pad = {"melanoma_auc": pad_mel, "melanoma_alert_sensitivity": 0.5}
+        return {"model": model, "isic": isic, "pad_ufes20": pad}
+
+    assert tested_candidates_text([], metrics("1", 0.8, 0.9, 3)) == ""
+    text = tested_candidates_text([metrics("2.0.0", 0.7, 0.6, 7)], metrics("1.2.0", 0.8, 0.9, 3))
+    shipped, candidate = [line for line in text.splitlines() if line.startswith("| ") and "AUC" not in line]
+    assert shipped.startswith("| shipped: ") and "| 0.800 |" in shipped and "| 0.900 |" in shipped
+    assert "(fold1)" in candidate and "HAM10000" in candidate and "version 2.0.0, not shipped" in candidate
+    assert "| 0.700 |" in candidate and "| 0.600 | 50.0% |" in candidate

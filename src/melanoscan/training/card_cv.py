@@ -63,7 +63,9 @@ class CvRun:
 
     @property
     def command(self) -> str:
-        flags = " ".join(("--out", str(self.path.parent), "--folds", str(self.folds), *self.recipe))
+        # A summary kept apart from its run (docs/evaluation/cv/<run>/, no folds.csv) was trained under runs/.
+        out = self.path.parent if (self.path.parent / "folds.csv").exists() else f"runs/{self.path.parent.name}"
+        flags = " ".join(("--out", str(out), "--folds", str(self.folds), *self.recipe))
         return f"melanoscan cv {flags}"
 
     def proxy_reasons(self, shipped: list[dict[str, Any]]) -> list[str]:
@@ -125,8 +127,11 @@ def cv_table(runs: list[CvRun], shipped: list[dict[str, Any]]) -> str:
 def cv_section(runs: list[CvRun], shipped: list[dict[str, Any]]) -> str:
     if not runs:
         return ""
+    shipped_recipes = {recipe_flags(m) for m in shipped}
+    chose = any(run.recipe in shipped_recipes for run in runs)
+    heading = "how the recipe was chosen" if chose else "candidate recipes; the shipped recipe is not among them"
     return (
-        "\n## Cross-validation (how the recipe was chosen)\n"
+        f"\n## Cross-validation ({heading})\n"
         "Each recipe below was cross-validated with `melanoscan cv` over ISIC 2017 train and HAM10000: folds grouped "
         "by lesion (every image of a lesion in one fold) and stratified by class, a fixed number of epochs per fold "
         "(no early stopping on the held-out fold). Figures are the held-out fold's AUCs on the service's three "

@@ -419,10 +419,15 @@ def reproduce(
 
 
 def describe_candidate(model: dict[str, Any]) -> str:
+    """Members by backbone, size and seed, with their run folder when it tells them apart (CV folds)."""
+    folders = [Path(m.get("checkpoint", "")).parent.name for m in model["members"]]
     names = " + ".join(
-        f"{m['backbone'].removeprefix('efficientnet-')} {m['image_size']} px seed {m['seed']}" for m in model["members"]
+        f"{m['backbone'].removeprefix('efficientnet-')} {m['image_size']} px seed {m['seed']}"
+        + (f" ({folder})" if folder.startswith("fold") else "")
+        for m, folder in zip(model["members"], folders, strict=True)
     )
-    return names + (", flip TTA" if model["tta"] == "hflip" else "")
+    data = " (ISIC 2017 + HAM10000)" if len(model.get("classes", ())) > len(CLASSES) else ""
+    return names + data + (", flip TTA" if model["tta"] == "hflip" else "")
 
 
 def passes(model: dict[str, Any]) -> int:
@@ -430,22 +435,56 @@ def passes(model: dict[str, Any]) -> int:
     return len(model["members"]) * (2 if model["tta"] == "hflip" else 1)
 
 
-def candidates_table(candidates: list[dict[str, Any]], shipped_sha: str | None) -> str:
+def candidates_table(candidates: list[dict[str, Any]], shipped_sha: set[str]) -> str:
     """Every model considered, scored on the validation split: how the shipped one was chosen."""
     lines = [
-        "| candidate | passes | ms per image | melanoma AUC | SK AUC | mean | log-loss | ECE | |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| candidate | passes | ms per image | melanoma AUC | SK AUC | mean | log-loss | ECE | "
+        "phone photos: melanoma AUC | |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for metrics in sorted(candidates, key=lambda m: m["isic"].get("ms_per_image") or 0):
         model, isic = metrics["model"], metrics["isic"]
-        mark = "**shipped**" if shipped_sha and model.get("onnx_sha256") == shipped_sha else ""
+        mark = "**shipped**" if model.get("onnx_sha256") in shipped_sha else ""
+        phone = metrics.get("pad_ufes20", {}).get("melanoma_auc")
         lines.append(
             f"| {describe_candidate(model)} | {passes(model)} | {fmt(isic.get('ms_per_image'), 1)} | "
             f"{fmt(isic['melanoma_auc'])} | "
             f"{fmt(isic['seborrheic_keratosis_auc'])} | {fmt(isic['mean_auc_mel_sk'])} | {fmt(isic.get('log_loss'))} | "
-            f"{fmt(isic['ece'])} | {mark} |"
+            f"{fmt(isic['ece'])} | {fmt(phone) if phone is not None else '-'} | {mark} |"
         )
     return "\n".join(lines)
+
+
+def shipped_hashes(spec: ModelSpec) -> set[str]:
+    """The shipped file's sha256, and the file it was made from when outputs were added by graph surgery."""
+    added = spec.extra.get("explanation_outputs") or {}
+    return {h for h in (spec.extra.get("onnx_sha256"), added.get("from_onnx_sha256")) if h}
+
+
+def tested_candidates_text(tested: list[dict[str, Any]], shipped: dict[str, Any]) -> str:
+    """Candidates that were scored on the test split but not shipped, beside the shipped model: reported,
+    because a test figure once computed is a result, whatever it says."""
+    if not tested:
+        return ""
+    rows = [("shipped: " + describe_candidate(shipped["model"]), shipped)] + [
+        (describe_candidate(m["model"]) + f" (version {m['model'].get('version')}, not shipped)", m) for m in tested
+    ]
+    lines = [
+        "\nAlso scored on the test split (once each), and not shipped: the shipped model is the reference row. "
+        "The decision was made on the validation run above (ISIC validation and phone photos), not on these "
+        "figures.\n",
+        "| model | ISIC test melanoma AUC | SK AUC | mean | ECE | phone photos: melanoma AUC | phone photos: melanoma "
+        "alert sensitivity |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, metrics in rows:
+        isic, pad = metrics["isic"], metrics.get("pad_ufes20", {})
+        lines.append(
+            f"| {name} | {fmt(isic['melanoma_auc'])} | {fmt(isic['seborrheic_keratosis_auc'])} | "
+            f"{fmt(isic['mean_auc_mel_sk'])} | {fmt(isic['ece'])} | {fmt(pad.get('melanoma_auc'))} | "
+            f"{pct(pad.get('melanoma_alert_sensitivity'))} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def selection_text(candidates: list[dict[str, Any]], spec: ModelSpec) -> str:
@@ -457,13 +496,15 @@ def selection_text(candidates: list[dict[str, Any]], spec: ModelSpec) -> str:
         "\n### How this model was chosen (validation split only)\n"
         f"Every candidate below was exported and scored on the {n} validation images with "
         "`melanoscan evaluate --split val` (each is `melanoscan export --checkpoint` of the members it names, "
-        "with `--tta` where it says flip TTA); no candidate other than the shipped one was scored on the test split. "
+        "with `--tta` where it says flip TTA), most of them also on the 412 phone photos (PAD-UFES-20). "
+        "Candidates are compared on these figures; a candidate that was also scored on the test split says so in "
+        "the text below the table. "
         '"Passes" is the number of network evaluations per photo (members × flips); "ms per image" is what '
         "that evaluation measured for decoding and inference of 256 px images in batches of 32 (a cost comparison "
         "made on one machine, noisy; single-photo latency is in docs/performance.md). "
         f"The split is small ({n} images, {melanomas} melanomas): AUC differences of a few hundredths are within "
         "its noise, so log-loss (a proper scoring rule, no binning) and the cost weigh in too.\n\n"
-        f"{candidates_table(candidates, spec.extra.get('onnx_sha256'))}\n"
+        f"{candidates_table(candidates, shipped_hashes(spec))}\n"
     )
 
 
@@ -554,9 +595,12 @@ def render(
     folder: str = "the evaluation folder",
     candidates: list[dict[str, Any]] | None = None,
     cv_runs: list[CvRun] | None = None,
+    tested: list[dict[str, Any]] | None = None,
 ) -> str:
     config = spec.members[0]["config"] if spec.members else {}  # the recipe every member shares
     cv_runs = cv_runs or []
+    tested_part = tested_candidates_text(tested or [], test)
+    chosen = selection_text(candidates or [], spec) + tested_part
     split = test.get("split", "test")
     sets = {
         f"ISIC 2017 {split}": test["isic"],
@@ -622,7 +666,7 @@ its probability is at least {fmt(test["isic"]["threshold"], 2)} (the retake and 
 For comparison, a figure not measured here: the ISIC 2017 challenge winner scored {ISIC2017_WINNER_MEAN_AUC} mean AUC
 (as published in the challenge's results, Codella et al., arXiv:1710.05006), trained on extra external data at full
 resolution.
-{melanoma_alert_text(spec, sets)}{carcinoma_alert_text(spec, sets)}{val_part}{selection_text(candidates or [], spec)}
+{melanoma_alert_text(spec, sets)}{carcinoma_alert_text(spec, sets)}{val_part}{chosen}
 Confusion matrix on the ISIC 2017 {split} split (argmax over the three answers):
 
 {confusion(test["isic"]["confusion_matrix"])}
@@ -713,6 +757,13 @@ def main(argv: list[str] | None = None) -> int:
         "--candidates", type=Path, nargs="*", default=[], help="validation metrics.json of every model considered"
     )
     parser.add_argument(
+        "--tested-candidates",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="test-split metrics.json of candidates that were scored on test but not shipped (reported beside it)",
+    )
+    parser.add_argument(
         "--cv",
         type=Path,
         nargs="*",
@@ -731,7 +782,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     candidates = [json.loads(path.read_text(encoding="utf-8")) for path in args.candidates]
     cv_runs = [CvRun.load(path) for path in args.cv]
-    card = render(test, spec, val, args.model, facts, str(args.metrics.parent), candidates, cv_runs)
+    tested = [json.loads(path.read_text(encoding="utf-8")) for path in args.tested_candidates]
+    card = render(test, spec, val, args.model, facts, str(args.metrics.parent), candidates, cv_runs, tested)
     args.out.write_text(card, encoding="utf-8")
     print(f"wrote {args.out}")
     if args.readme:
