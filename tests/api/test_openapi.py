@@ -30,6 +30,8 @@ EXPECTED_OPERATIONS = {
     ("get", "/metrics"): {"200"},
     ("get", "/"): {"200"},
     ("get", "/hospitals"): {"200"},
+    ("get", "/history"): {"200"},
+    ("get", "/history/summary"): {"200"},
     ("get", "/about"): {"200"},
     ("get", "/about/{topic}"): {"200", "404"},
     ("get", "/manifest.webmanifest"): {"200", "404"},
