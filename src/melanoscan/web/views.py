@@ -75,7 +75,6 @@ SHELL_STATIC = [
 ]
 # Leaflet is not in the install-time shell: it is fetched when a map is first shown (finder.js) and the service
 # worker keeps it from then on. The hospital list needs the network anyway, so a first visit offline loses nothing.
-SHELL_LEAFLET: list[str] = []
 # A versioned asset (?v=<asset_version()>) never changes at that address: browsers may keep it a year.
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -247,7 +246,6 @@ def service_worker() -> Response:
     v = asset_version()
     shell = ["/", "/hospitals", "/history", "/history/summary", "/about", *(f"/about/{slug}" for slug in ABOUT_TOPICS)]
     shell += [url_for("web.static", filename=f) + f"?v={v}" for f in SHELL_STATIC]
-    shell += [url_for("web.leaflet", filename=f) + f"?v={v}" for f in SHELL_LEAFLET]
     body = render_template("sw.js", version=v, shell=json.dumps(shell))
     response = Response(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"

@@ -152,16 +152,18 @@
     };
   }
 
-  /** `spot`: "" (not followed), an existing spot's id, or {name} for a new one. */
+  /** The spot id a check belongs to. `spot`: "" (not followed), an existing spot's id, or {name} for a new
+   *  one, which is created in the same transaction. */
+  function spotIdFor(s, spot) {
+    if (!spot || typeof spot !== "object") return spot || "";
+    var created = { id: newId(), name: spot.name, createdAt: new Date().toISOString() };
+    s.spots.put(created);
+    return created.id;
+  }
+
   function putCheck(check, spot) {
     return transact("readwrite", function (s) {
-      if (spot && typeof spot === "object") {
-        var created = { id: newId(), name: spot.name, createdAt: new Date().toISOString() };
-        s.spots.put(created);
-        check.spotId = created.id;
-      } else {
-        check.spotId = spot || "";
-      }
+      check.spotId = spotIdFor(s, spot);
       s.checks.put(check);
       pruneSpots(s);
     });
@@ -172,13 +174,7 @@
       s.checks.get(checkId).onsuccess = function (e) {
         var check = e.target.result;
         if (!check) return;
-        if (spot && typeof spot === "object") {
-          var created = { id: newId(), name: spot.name, createdAt: new Date().toISOString() };
-          s.spots.put(created);
-          check.spotId = created.id;
-        } else {
-          check.spotId = spot || "";
-        }
+        check.spotId = spotIdFor(s, spot);
         s.checks.put(check).onsuccess = function () { pruneSpots(s); };
       };
     });
