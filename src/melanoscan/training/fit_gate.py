@@ -27,10 +27,11 @@ import csv
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from melanoscan.inference.engine import Classifier
 from melanoscan.inference.ood import BACKGROUND_COMPONENTS, DEFAULT_COMPONENTS, FeatureGaussians, NotALesionScore
@@ -103,23 +104,7 @@ def lesion_sets(part: str, ham_limit: int = 0) -> dict[str, list[Sample]]:
 
 def features_of(classifier: Classifier, paths: Sequence[Path], cache: Path | None, batch_size: int = 32) -> np.ndarray:
     """(N, D) pooled features, cached under `cache` by the model's hash and the list of files."""
-    key = hashlib.sha256((spec_hash(classifier) + "\n" + "\n".join(str(p) for p in paths)).encode()).hexdigest()[:20]
-    target = cache / f"features-{key}.npy" if cache else None
-    if target is not None and target.exists():
-        return np.load(target)
-    if not classifier.has_features:
-        raise SystemExit(f"{classifier.model_path} has no `features` output: run fit-gate on it first")
-    chunks = []
-    for i in range(0, len(paths), batch_size):
-        prediction = classifier.predict([load_rgb(p) for p in paths[i : i + batch_size]], batch_size)
-        assert prediction.features is not None
-        chunks.append(prediction.features)
-        log.info("features %d/%d", min(i + batch_size, len(paths)), len(paths))
-    result = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
-    if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        np.save(target, result)
-    return result
+    return _cached_features(classifier, paths, cache, "", batch_size, lambda path: [load_rgb(path)], batch_size)
 
 
 def view_features_of(
@@ -132,20 +117,43 @@ def view_features_of(
 
     if views <= 0:
         return np.zeros((0, 0), dtype=np.float32)
+    return _cached_features(
+        classifier,
+        paths,
+        cache,
+        f"views {views} v{VIEWS_VERSION}",
+        max(1, batch_size // views),
+        lambda path: make_views(load_rgb(path), views, path.name),
+        batch_size,
+    )
+
+
+def _cached_features(
+    classifier: Classifier,
+    paths: Sequence[Path],
+    cache: Path | None,
+    tag: str,
+    files_per_batch: int,
+    images_of: Callable[[Path], list[Image.Image]],
+    batch_size: int,
+) -> np.ndarray:
+    """The `features` output for the images each file gives (`images_of`), in file order; cached under `cache`
+    by the model's hash, `tag` and the list of files, so a rerun or the bench does not repeat inference."""
     listing = "\n".join(str(p) for p in paths)
-    key = hashlib.sha256(f"{spec_hash(classifier)}\nviews {views} v{VIEWS_VERSION}\n{listing}".encode()).hexdigest()
-    target = cache / f"view-features-{key[:20]}.npy" if cache else None
+    key = hashlib.sha256(f"{spec_hash(classifier)}\n{tag}\n{listing}".encode()).hexdigest()[:20]
+    target = cache / f"features-{key}.npy" if cache else None
     if target is not None and target.exists():
         return np.load(target)
+    if not classifier.has_features:
+        raise SystemExit(f"{classifier.model_path} has no `features` output: run fit-gate on it first")
     chunks = []
-    per_batch = max(1, batch_size // views)
-    for i in range(0, len(paths), per_batch):
-        images = [v for p in paths[i : i + per_batch] for v in make_views(load_rgb(p), views, p.name)]
+    for i in range(0, len(paths), files_per_batch):
+        images = [image for path in paths[i : i + files_per_batch] for image in images_of(path)]
         prediction = classifier.predict(images, batch_size)
         assert prediction.features is not None
         chunks.append(prediction.features)
-        log.info("view features %d/%d images", min(i + per_batch, len(paths)), len(paths))
-    result = np.concatenate(chunks)
+        log.info("features %d/%d files", min(i + files_per_batch, len(paths)), len(paths))
+    result = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         np.save(target, result)
